@@ -1,0 +1,80 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// notYet is the body of a subcommand whose behaviour is not in this version: it says so
+// and exits 2, after its flags were parsed (so scripts can be written against the final syntax).
+func notYet(what string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		return usagef("%s is not available in this version of gantry yet: %s", cmd.CommandPath(), what)
+	}
+}
+
+func newCost(_ *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cost PLAN_JSON",
+		Short: "Price a `terraform show -json` plan, or the difference of two",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE:  notYet("the price catalog and estimator arrive with the cost diff"),
+	}
+	cmd.Flags().String("compare", "", "a base plan JSON to compare against")
+	cmd.Flags().String("usage", "", "an Infracost-format usage file")
+	cmd.Flags().String("format", "table", "output format: table, markdown or json")
+	return cmd
+}
+
+func newRun(_ *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run --job ID",
+		Short: "Execute one job inside a GitHub Actions runner",
+		Args:  args(cobra.NoArgs),
+		RunE:  notYet("the GitHub Actions executor arrives in a later version; jobs run in the server (GANTRY_EXECUTOR=local)"),
+	}
+	cmd.Flags().Int64("job", 0, "the job id given by the workflow_dispatch input job_id")
+	_ = cmd.MarkFlagRequired("job")
+	return cmd
+}
+
+func newDeploy(_ *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deploy --service NAME --ref SHA",
+		Short: "Build, push to ECR and roll out one service on ECS",
+		Args:  args(cobra.NoArgs),
+		RunE:  notYet("build, push and ECS deployment arrive in a later version"),
+	}
+	cmd.Flags().String("service", "", "the service name from .gantry.yaml")
+	cmd.Flags().String("ref", "", "the commit to build")
+	cmd.Flags().Bool("dry-run", false, "print what would be registered and updated, change nothing")
+	_ = cmd.MarkFlagRequired("service")
+	_ = cmd.MarkFlagRequired("ref")
+	return cmd
+}
+
+func newRollback(_ *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rollback --service NAME",
+		Short: "Put a service back on the task definition of an earlier deployment",
+		Args:  args(cobra.NoArgs),
+		RunE:  notYet("rollback arrives with the deployment ledger in a later version"),
+	}
+	cmd.Flags().String("service", "", "the service name from .gantry.yaml")
+	cmd.Flags().String("to", "", "a deployment id or commit SHA (default: the previous successful deployment)")
+	cmd.Flags().Bool("dry-run", false, "print what would be updated, change nothing")
+	_ = cmd.MarkFlagRequired("service")
+	return cmd
+}
+
+func newPrices(_ *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "prices", Short: "Manage the embedded AWS price catalog"}
+	refresh := &cobra.Command{
+		Use:   "refresh",
+		Short: "Rebuild the price catalog from the AWS Price List API",
+		Args:  args(cobra.NoArgs),
+		RunE:  notYet("the price catalog arrives with the cost diff"),
+	}
+	refresh.Flags().String("region", "us-east-1", "the region whose prices to fetch")
+	cmd.AddCommand(refresh)
+	return cmd
+}

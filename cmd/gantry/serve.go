@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/classla/gantry/internal/config"
+	"github.com/classla/gantry/internal/flow"
+	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/job"
+	"github.com/classla/gantry/internal/metrics"
+	"github.com/classla/gantry/internal/server"
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/store/sqlite"
+	"github.com/classla/gantry/internal/version"
+	"github.com/classla/gantry/internal/webhook"
+)
+
+func newServe(e *env) *cobra.Command {
+	var s config.Server
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the GitHub App webhook server",
+		Long: `Run the GitHub App webhook server. Every setting is an environment variable and a flag
+(flags win); secrets (GITHUB_APP_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET) are read from the
+environment only, so they never show in the process list.`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := s.Finish(e.getenv); err != nil {
+				return &usageError{fmt.Errorf("the server settings are incomplete:\n%w", err)}
+			}
+			return serve(cmd.Context(), e, &s, nil)
+		},
+	}
+	s.BindFlags(cmd.Flags(), e.getenv)
+	return cmd
+}
+
+// serve runs the server until ctx is canceled (SIGTERM): it then stops taking deliveries,
+// lets running jobs finish up to the drain deadline and closes the database. ready, when not
+// nil, receives the listening address once the server accepts connections.
+func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) error {
+	log := slog.New(slog.NewJSONHandler(e.stderr, nil)).With("service", "gantry")
+	log.Info("starting", "version", version.Get().String(), "settings", s)
+
+	st, singleReplica, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	app, err := gh.NewApp(gh.AppConfig{AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
+		UserAgent: "gantry/" + version.Get().Version})
+	if err != nil {
+		return &usageError{fmt.Errorf("GitHub App settings: %w", err)}
+	}
+
+	m := metrics.New(st.CountJobs, log)
+	pool := &job.Pool{
+		Store:         st,
+		Handlers:      flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Log: log}),
+		Workers:       s.Workers,
+		SingleReplica: singleReplica,
+		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
+		Observer:      m,
+		Log:           log,
+	}
+	hook := &webhook.Handler{
+		Secret:   s.WebhookSecret,
+		Store:    st,
+		Router:   &flow.Intake{Policy: flow.Policy{RepoAllowed: s.RepoAllowed, AllowForkPRs: s.AllowForkPRs}},
+		Log:      log,
+		Observer: m,
+		Queued:   pool.Wake,
+	}
+	srv := &http.Server{
+		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Log: log,
+			Version: version.Get().String()}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (GANTRY_ADDR): %w", s.Addr, err)
+	}
+
+	poolCtx, stopPool := context.WithCancel(context.WithoutCancel(ctx))
+	poolDone := make(chan error, 1)
+	go func() { poolDone <- pool.Run(poolCtx) }()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "executor", s.Executor, "workers", s.Workers)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: no new deliveries; waiting for running jobs")
+	case err := <-httpDone:
+		runErr = fmt.Errorf("HTTP server stopped: %w", err)
+	case err := <-poolDone:
+		runErr = fmt.Errorf("worker pool stopped: %w", err)
+		poolDone <- err
+	}
+	// Stop intake first: in-flight deliveries finish being stored, new ones are refused.
+	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("HTTP shutdown incomplete", "err", err)
+	}
+	stopPool()
+	if err := <-poolDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+// openStore opens the database named by GANTRY_DATABASE_URL. singleReplica is true for the
+// embedded SQLite database, which one server process owns.
+func openStore(ctx context.Context, s *config.Server) (st store.Store, singleReplica bool, err error) {
+	switch {
+	case strings.HasPrefix(s.DatabaseURL, "sqlite://"):
+		path := strings.TrimPrefix(s.DatabaseURL, "sqlite://")
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, false, err
+		}
+		return db, true, nil
+	case strings.HasPrefix(s.DatabaseURL, "postgres://"), strings.HasPrefix(s.DatabaseURL, "postgresql://"):
+		return nil, false, &usageError{errors.New("GANTRY_DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite://PATH (one replica)")}
+	}
+	return nil, false, &usageError{fmt.Errorf("GANTRY_DATABASE_URL %q: use sqlite://PATH or postgres://…", s.DatabaseURL)}
+}

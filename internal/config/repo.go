@@ -1,0 +1,218 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"reflect"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// The yaml tags below are the .gantry.yaml keys of SPEC §4; `jsonschema:"required"` marks
+// keys that must be present. Both are read by the decoder and by the test that keeps
+// schema/gantry.schema.json in step with these types.
+
+// Repo is a parsed, defaulted and validated .gantry.yaml.
+type Repo struct {
+	Version  int       `yaml:"version" jsonschema:"required"`
+	Projects []Project `yaml:"projects,omitempty"`
+	Services []Service `yaml:"services,omitempty"`
+}
+
+// Project is one Terraform root module.
+type Project struct {
+	Name             string            `yaml:"name"`
+	Dir              string            `yaml:"dir" jsonschema:"required"`
+	Workspace        string            `yaml:"workspace"`
+	TerraformVersion string            `yaml:"terraform_version,omitempty"`
+	WhenModified     []string          `yaml:"when_modified"` // relative to Dir
+	Autoplan         bool              `yaml:"autoplan"`
+	BackendConfig    map[string]string `yaml:"backend_config,omitempty"`
+	Apply            Apply             `yaml:"apply"`
+	AWS              AWS               `yaml:"aws,omitempty"` // zero: Terraform runs without AWS credentials
+	Cost             Cost              `yaml:"cost,omitempty"`
+}
+
+// Apply says when a project's plans are applied.
+type Apply struct {
+	On       string   `yaml:"on"`                 // ApplyOnMerge or ApplyOnComment
+	Requires []string `yaml:"requires,omitempty"` // any of RequireApproved, RequireMergeable, RequireUndiverged
+}
+
+// Values of Apply.On and Apply.Requires.
+const (
+	ApplyOnMerge   = "merge"
+	ApplyOnComment = "comment"
+
+	RequireApproved   = "approved"
+	RequireMergeable  = "mergeable"
+	RequireUndiverged = "undiverged"
+)
+
+// AWS is the role a project's or service's AWS steps assume by web identity.
+type AWS struct {
+	RoleARN string `yaml:"role_arn" jsonschema:"required"`
+	Region  string `yaml:"region,omitempty"` // empty: the SDK's default (AWS_REGION)
+}
+
+// Cost holds a project's cost-estimation settings.
+type Cost struct {
+	UsageFile          string   `yaml:"usage_file,omitempty"`           // relative to the project's Dir
+	MaxMonthlyIncrease *float64 `yaml:"max_monthly_increase,omitempty"` // USD; nil: no limit
+}
+
+// Service is a container service built and deployed to ECS after the infrastructure.
+type Service struct {
+	Name          string   `yaml:"name" jsonschema:"required"`
+	After         []string `yaml:"after,omitempty"`
+	WhenModified  []string `yaml:"when_modified"` // relative to the repository root
+	Build         Build    `yaml:"build" jsonschema:"required"`
+	ECRRepository string   `yaml:"ecr_repository" jsonschema:"required"`
+	ECS           ECS      `yaml:"ecs" jsonschema:"required"`
+	AWS           AWS      `yaml:"aws" jsonschema:"required"`
+	WaitTimeout   Duration `yaml:"wait_timeout"`
+}
+
+// Build says how a service's image is built.
+type Build struct {
+	Context    string   `yaml:"context" jsonschema:"required"`
+	Dockerfile string   `yaml:"dockerfile"`                // docker builder; relative to the repository root
+	BaseImage  string   `yaml:"base_image,omitempty"`      // oci builder
+	Entrypoint []string `yaml:"entrypoint,omitempty,flow"` // oci builder; nil keeps the base image's
+}
+
+// ECS names the ECS service a service is deployed to.
+type ECS struct {
+	Cluster   string `yaml:"cluster" jsonschema:"required"`
+	Service   string `yaml:"service" jsonschema:"required"`
+	Container string `yaml:"container" jsonschema:"required"`
+}
+
+// Defaults of SPEC §4.
+var (
+	DefaultWhenModified = []string{"*.tf", "*.tf.json", "*.tfvars", ".terraform.lock.hcl"}
+)
+
+const (
+	DefaultWorkspace   = "default"
+	DefaultWaitTimeout = Duration(10 * time.Minute)
+)
+
+// Parse reads a .gantry.yaml, applies defaults and validates it. Any problem is reported in
+// an *Error holding every problem found, each with its line and column.
+func Parse(data []byte) (*Repo, error) {
+	return parse(DefaultFileName, data)
+}
+
+// ParseFile is Parse of the file at name; problems are reported against name.
+func ParseFile(name string) (*Repo, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading gantry configuration: %w", err)
+	}
+	return parse(name, data)
+}
+
+func parse(file string, data []byte) (*Repo, error) {
+	ps := &problems{pos: newPositions()}
+	root, ok := parseDocument(data, ps)
+	if !ok {
+		return nil, &Error{File: file, Problems: ps.sorted()}
+	}
+	var r Repo
+	newDecoder(root, ps).decode(root, reflect.ValueOf(&r).Elem(), "")
+	r.applyDefaults()
+	validate(&r, ps)
+	if len(ps.list) > 0 {
+		return nil, &Error{File: file, Problems: ps.sorted()}
+	}
+	return &r, nil
+}
+
+// preset sets the defaults that cannot be told apart from a written zero value after
+// decoding; the decoder calls it on each new project and service before filling it in.
+func (p *Project) preset() {
+	p.Workspace = DefaultWorkspace
+	p.Autoplan = true
+	p.Apply.On = ApplyOnMerge
+}
+
+func (s *Service) preset() {
+	s.WaitTimeout = DefaultWaitTimeout
+}
+
+// applyDefaults derives the defaults that depend on other keys.
+func (r *Repo) applyDefaults() {
+	for i := range r.Projects {
+		p := &r.Projects[i]
+		if p.Name == "" && p.Dir != "." {
+			p.Name = defaultProjectName(p.Dir)
+		}
+		if p.WhenModified == nil {
+			p.WhenModified = append([]string(nil), DefaultWhenModified...)
+		}
+	}
+	for i := range r.Services {
+		s := &r.Services[i]
+		if s.WhenModified == nil && s.Build.Context != "" {
+			s.WhenModified = []string{path.Join(s.Build.Context, "**")}
+		}
+		if s.Build.Dockerfile == "" && s.Build.Context != "" {
+			s.Build.Dockerfile = path.Join(s.Build.Context, "Dockerfile")
+		}
+	}
+}
+
+func defaultProjectName(dir string) string {
+	b := []byte(dir)
+	for i, c := range b {
+		if c == '/' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// Project returns the project called name.
+func (r *Repo) Project(name string) (*Project, bool) {
+	for i := range r.Projects {
+		if r.Projects[i].Name == name {
+			return &r.Projects[i], true
+		}
+	}
+	return nil, false
+}
+
+// Service returns the service called name.
+func (r *Repo) Service(name string) (*Service, bool) {
+	for i := range r.Services {
+		if r.Services[i].Name == name {
+			return &r.Services[i], true
+		}
+	}
+	return nil, false
+}
+
+// Affected reports whether a change to file (a slash-separated path relative to the
+// repository root) should plan the project: when_modified is relative to Dir.
+func (p *Project) Affected(file string) bool {
+	return matchAny(p.Dir, p.WhenModified, file)
+}
+
+// Affected reports whether a change to file (relative to the repository root) should
+// rebuild and redeploy the service.
+func (s *Service) Affected(file string) bool {
+	return matchAny(".", s.WhenModified, file)
+}
+
+func matchAny(dir string, patterns []string, file string) bool {
+	for _, p := range patterns {
+		// Validation guarantees the pattern is valid, so an error cannot occur here.
+		if ok, _ := doublestar.Match(path.Join(dir, p), file); ok {
+			return true
+		}
+	}
+	return false
+}

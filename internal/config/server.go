@@ -1,0 +1,125 @@
+// Package config holds gantry's configuration: the server's settings (from the environment
+// and the flags of `gantry serve`) and a repository's .gantry.yaml (types, defaults,
+// validation with line numbers). schema/gantry.schema.json describes the same file for
+// editors; a test here keeps the two in step.
+package config
+
+import (
+	"log/slog"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+)
+
+// Server is the configuration of `gantry serve` (SPEC §2). Fill it with BindFlags, parse
+// the flags, then call Finish; or call LoadServer, which does all three.
+type Server struct {
+	Addr            string
+	PublicURL       string // no trailing slash; required with the actions executor
+	DataDir         string
+	DatabaseURL     string // sqlite://PATH or postgres://…; may hold a password
+	Executor        string // ExecutorLocal or ExecutorActions
+	Workers         int
+	TerraformBin    string // resolved by Finish: terraform on PATH, then tofu
+	Builder         string // BuilderDocker, BuilderOCI, or BuilderAuto to probe for a Docker daemon
+	ECSPollInterval time.Duration
+	RepoAllowlist   []string // owner/repo globs; empty allows every repository
+	AllowForkPRs    bool
+	AppID           int64
+	PrivateKeyFile  string
+	PrivateKey      []byte // PEM of the GitHub App's RSA key; secret
+	WebhookSecret   []byte // secret
+	GitHubAPIURL    string // with a trailing slash, as go-github wants
+
+	bound []*boundSetting // flags registered by BindFlags, for Finish to report bad env values
+}
+
+// Values of Server.Executor and Server.Builder.
+const (
+	ExecutorLocal   = "local"
+	ExecutorActions = "actions"
+
+	BuilderAuto   = ""
+	BuilderDocker = "docker"
+	BuilderOCI    = "oci"
+)
+
+// Environment variables read by Finish only: secrets have no flag, because a command line
+// is visible to every user of the machine in `ps`.
+const (
+	EnvPrivateKey    = "GITHUB_APP_PRIVATE_KEY"
+	EnvWebhookSecret = "GITHUB_WEBHOOK_SECRET"
+)
+
+// Defaults of SPEC §2.
+const (
+	DefaultAddr            = ":8080"
+	DefaultDataDir         = "./.gantry"
+	DefaultWorkers         = 4
+	DefaultECSPollInterval = 15 * time.Second
+	DefaultGitHubAPIURL    = "https://api.github.com/"
+)
+
+// RepoAllowed reports whether the allowlist admits the repository fullName ("owner/repo").
+// GitHub names are case-insensitive, so matching is too.
+func (s *Server) RepoAllowed(fullName string) bool {
+	if len(s.RepoAllowlist) == 0 {
+		return true
+	}
+	name := strings.ToLower(fullName)
+	for _, glob := range s.RepoAllowlist {
+		// Finish has validated the globs, so Match cannot fail here.
+		if ok, _ := path.Match(strings.ToLower(glob), name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// SQLitePath returns the database file of a sqlite:// DatabaseURL.
+func (s *Server) SQLitePath() (string, bool) {
+	return strings.CutPrefix(s.DatabaseURL, "sqlite://")
+}
+
+// LogValue lists the settings with secrets replaced, so the settings can be logged.
+func (s Server) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", s.Addr),
+		slog.String("public_url", s.PublicURL),
+		slog.String("data_dir", s.DataDir),
+		slog.String("database_url", redactURL(s.DatabaseURL)),
+		slog.String("executor", s.Executor),
+		slog.Int("workers", s.Workers),
+		slog.String("terraform_bin", s.TerraformBin),
+		slog.String("builder", s.Builder),
+		slog.Duration("ecs_poll_interval", s.ECSPollInterval),
+		slog.Any("repo_allowlist", s.RepoAllowlist),
+		slog.Bool("allow_fork_prs", s.AllowForkPRs),
+		slog.Int64("github_app_id", s.AppID),
+		slog.String("github_app_private_key_file", s.PrivateKeyFile),
+		slog.String("github_app_private_key", redacted(s.PrivateKey)),
+		slog.String("github_webhook_secret", redacted(s.WebhookSecret)),
+		slog.String("github_api_url", s.GitHubAPIURL),
+	)
+}
+
+func redacted(secret []byte) string {
+	if len(secret) == 0 {
+		return "(unset)"
+	}
+	return "(redacted)"
+}
+
+// redactURL hides the password of a database URL; anything unparsable is hidden whole,
+// since it might be a password typed in the wrong place.
+func redactURL(raw string) string {
+	if raw == "" || strings.HasPrefix(raw, "sqlite://") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable, redacted)"
+	}
+	return u.Redacted()
+}

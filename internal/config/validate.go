@@ -1,0 +1,238 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// The patterns are mirrored in schema/gantry.schema.json; keep them in step (and within
+// what both Go's regexp and ECMAScript, which editors use, understand).
+var (
+	namePattern      = regexp.MustCompile(`^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
+	workspacePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	versionPattern   = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$`)
+	roleARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$`)
+	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	ecrRepoPattern   = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+)
+
+var (
+	applyOns = []string{ApplyOnMerge, ApplyOnComment}
+	requires = []string{RequireApproved, RequireMergeable, RequireUndiverged}
+)
+
+// validate checks what the types cannot: values, references between entries, uniqueness.
+func validate(r *Repo, ps *problems) {
+	if r.Version != 1 {
+		ps.at("version", "version %d is not supported: this gantry reads version 1", r.Version)
+	}
+	projects := map[string]string{} // name → path of the project that has it
+	for i := range r.Projects {
+		at := fmt.Sprintf("projects[%d]", i)
+		validateProject(&r.Projects[i], at, ps)
+		validateProjectName(&r.Projects[i], at, ps, projects)
+	}
+	services := map[string]string{}
+	for i := range r.Services {
+		at := fmt.Sprintf("services[%d]", i)
+		validateService(&r.Services[i], at, ps, projects)
+		validateServiceName(&r.Services[i], at, ps, projects, services)
+	}
+}
+
+func validateProject(p *Project, at string, ps *problems) {
+	if p.Dir == "" {
+		ps.at(at+".dir", "must not be empty: use \".\" for the repository root")
+	} else {
+		checkRelPath(ps, at+".dir", p.Dir, ".")
+	}
+	if !workspacePattern.MatchString(p.Workspace) {
+		ps.at(at+".workspace", "%q is not a workspace name: use letters, digits, \".\", \"_\" and \"-\"", p.Workspace)
+	}
+	if p.TerraformVersion != "" && !versionPattern.MatchString(p.TerraformVersion) {
+		ps.at(at+".terraform_version", "%q is not a Terraform version: pin an exact release such as \"1.5.7\"", p.TerraformVersion)
+	}
+	if ps.pos.written(at + ".when_modified") { // the default list cannot be wrong
+		checkGlobs(ps, at+".when_modified", p.WhenModified, p.Dir, "autoplan: false")
+	}
+	for _, k := range sortedKeys(p.BackendConfig) {
+		if k == "" || strings.ContainsAny(k, "= ") {
+			ps.key(at+".backend_config."+k, "%q cannot be passed as -backend-config=KEY=VALUE: use the backend's setting name", k)
+		}
+	}
+	checkOneOf(ps, at+".apply.on", p.Apply.On, applyOns)
+	checkSubset(ps, at+".apply.requires", p.Apply.Requires, requires)
+	if ps.pos.written(at + ".aws") {
+		validateAWS(p.AWS, at+".aws", ps)
+	}
+	if f := p.Cost.UsageFile; f != "" {
+		checkRelPath(ps, at+".cost.usage_file", f, p.Dir)
+	}
+	if m := p.Cost.MaxMonthlyIncrease; m != nil && *m < 0 {
+		ps.at(at+".cost.max_monthly_increase", "%v is negative: set the largest monthly increase in USD that may apply without confirmation, 0 or more", *m)
+	}
+}
+
+func validateProjectName(p *Project, at string, ps *problems, seen map[string]string) {
+	namePath, from := at+".name", ""
+	if !ps.pos.written(namePath) {
+		// The default name comes from dir, so point at dir.
+		namePath, from = at+".dir", " (from dir)"
+		if p.Dir == "." {
+			ps.key(at, "a project in the repository root needs a name: set name")
+			return
+		}
+	}
+	switch {
+	case ps.pos.isBad(namePath) || p.Dir == "" && from != "":
+		return
+	case p.Name == "":
+		ps.at(namePath, "must not be empty")
+	case !namePattern.MatchString(p.Name):
+		ps.at(namePath, "project name %q%s is not a valid name: set name using letters, digits, \".\", \"_\" and \"-\"", p.Name, from)
+	case seen[p.Name] != "":
+		ps.at(namePath, "project name %q%s is already used by %s: give each project a distinct name", p.Name, from, seen[p.Name])
+	default:
+		seen[p.Name] = at
+	}
+}
+
+func validateService(s *Service, at string, ps *problems, projects map[string]string) {
+	for i, name := range s.After {
+		if projects[name] == "" {
+			msg := fmt.Sprintf("no project is called %q", name)
+			if sug, ok := suggest(name, slices.Sorted(maps.Keys(projects))); ok {
+				msg += fmt.Sprintf("; did you mean %q?", sug)
+			}
+			ps.at(fmt.Sprintf("%s.after[%d]", at, i), "%s", msg)
+		}
+	}
+	checkDuplicates(ps, at+".after", s.After)
+	// when_modified and dockerfile default to paths under build.context, so only what the
+	// file wrote is checked: a bad context is reported once, at the context.
+	if ps.pos.written(at + ".when_modified") {
+		checkGlobs(ps, at+".when_modified", s.WhenModified, ".", "a pattern that matches the service's sources")
+	}
+	if s.Build.Context != "" {
+		checkRelPath(ps, at+".build.context", s.Build.Context, ".")
+	} else if ps.pos.written(at + ".build.context") {
+		ps.at(at+".build.context", "must not be empty: use \".\" for the repository root")
+	}
+	if ps.pos.written(at + ".build.dockerfile") {
+		checkRelPath(ps, at+".build.dockerfile", s.Build.Dockerfile, ".")
+	}
+	switch r := s.ECRRepository; {
+	case strings.Contains(r, ".dkr.ecr."):
+		ps.at(at+".ecr_repository", "%q is a repository URI: give the repository name only", r)
+	case !ecrRepoPattern.MatchString(r):
+		ps.at(at+".ecr_repository", "%q is not an ECR repository name: use lowercase letters, digits and . _ - /", r)
+	}
+	for _, f := range [...]struct{ key, value string }{
+		{"cluster", s.ECS.Cluster}, {"service", s.ECS.Service}, {"container", s.ECS.Container},
+	} {
+		if f.value == "" {
+			ps.at(at+".ecs."+f.key, "must not be empty")
+		}
+	}
+	validateAWS(s.AWS, at+".aws", ps)
+	if s.WaitTimeout <= 0 {
+		ps.at(at+".wait_timeout", "%s is not a positive duration: set how long to wait for the deployment, such as 10m", s.WaitTimeout)
+	}
+}
+
+func validateServiceName(s *Service, at string, ps *problems, projects, seen map[string]string) {
+	switch at := at + ".name"; {
+	case !namePattern.MatchString(s.Name):
+		ps.at(at, "service name %q is not a valid name: use letters, digits, \".\", \"_\" and \"-\"", s.Name)
+	case projects[s.Name] != "":
+		ps.at(at, "%q is also the name of %s: give the service another name so commands cannot mistake one for the other", s.Name, projects[s.Name])
+	case seen[s.Name] != "":
+		ps.at(at, "service name %q is already used by %s: give each service a distinct name", s.Name, seen[s.Name])
+	default:
+		seen[s.Name] = strings.TrimSuffix(at, ".name")
+	}
+}
+
+func validateAWS(a AWS, at string, ps *problems) {
+	if !roleARNPattern.MatchString(a.RoleARN) {
+		ps.at(at+".role_arn", "%q is not an IAM role ARN: expected arn:aws:iam::ACCOUNT_ID:role/NAME", a.RoleARN)
+	}
+	if a.Region != "" && !regionPattern.MatchString(a.Region) {
+		ps.at(at+".region", "%q is not an AWS region such as \"us-east-1\"", a.Region)
+	}
+}
+
+// checkRelPath checks a slash-separated path relative to base (itself relative to the
+// repository root) stays clean and inside the repository.
+func checkRelPath(ps *problems, at, p, base string) {
+	full := path.Join(base, p)
+	switch {
+	case p == "":
+		ps.at(at, "must not be empty")
+	case strings.Contains(p, `\`):
+		ps.at(at, "write %q as %q: use forward slashes", p, strings.ReplaceAll(p, `\`, "/"))
+	case path.IsAbs(p):
+		ps.at(at, "%q must be a relative path", p)
+	case full == ".." || strings.HasPrefix(full, "../"):
+		ps.at(at, "%q points outside the repository", p)
+	case path.Clean(p) != p:
+		ps.at(at, "write %q as %q", p, path.Clean(p))
+	}
+}
+
+// checkGlobs checks when_modified patterns, relative to dir; unlisted (nil) means the default.
+func checkGlobs(ps *problems, at string, globs []string, dir, instead string) {
+	if globs != nil && len(globs) == 0 {
+		ps.at(at, "lists no patterns: leave it out for the default, or use %s", instead)
+	}
+	for i, g := range globs {
+		gp := fmt.Sprintf("%s[%d]", at, i)
+		full := path.Join(dir, g)
+		switch {
+		case g == "":
+			ps.at(gp, "must not be empty")
+		case !doublestar.ValidatePattern(g):
+			ps.at(gp, "%q is not a valid glob: check that its [ ] and { } are paired", g)
+		case path.IsAbs(g):
+			ps.at(gp, "%q must be relative", g)
+		case full == ".." || strings.HasPrefix(full, "../"):
+			ps.at(gp, "%q reaches outside the repository", g)
+		}
+	}
+}
+
+func checkOneOf(ps *problems, at, v string, allowed []string) {
+	if slices.Contains(allowed, v) {
+		return
+	}
+	msg := fmt.Sprintf("%q is not one of %s", v, quoteList(allowed))
+	if s, ok := suggest(v, allowed); ok {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	ps.at(at, "%s", msg)
+}
+
+func checkSubset(ps *problems, at string, vs, allowed []string) {
+	for i, v := range vs {
+		checkOneOf(ps, fmt.Sprintf("%s[%d]", at, i), v, allowed)
+	}
+	checkDuplicates(ps, at, vs)
+}
+
+func checkDuplicates(ps *problems, at string, vs []string) {
+	for i, v := range vs {
+		if j := slices.Index(vs, v); j < i {
+			ps.at(fmt.Sprintf("%s[%d]", at, i), "%q is listed twice", v)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,108 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/job"
+	"github.com/classla/gantry/internal/store"
+)
+
+// GitHub is what the flows need from GitHub, for one installation. internal/github's Client
+// implements it; tests use the shared fake GitHub through that same client.
+type GitHub interface {
+	Reply(ctx context.Context, repo gh.Repo, pr int, body string) (int64, error)
+	UpsertComment(ctx context.Context, repo gh.Repo, pr int, marker, body string) ([]int64, error)
+	Permission(ctx context.Context, repo gh.Repo, user string) (gh.Permission, error)
+	PullRequestFiles(ctx context.Context, repo gh.Repo, pr int) ([]string, error)
+	DefaultBranchFile(ctx context.Context, repo gh.Repo, path string) ([]byte, bool, error)
+}
+
+// Clients gives the GitHub client of an installation.
+type Clients func(installationID int64) GitHub
+
+// AppClients adapts a GitHub App to Clients.
+func AppClients(app *gh.App) Clients {
+	return func(id int64) GitHub { return app.Installation(id) }
+}
+
+// Deps are the adapters the job handlers work through.
+type Deps struct {
+	Store  store.Store
+	GitHub Clients
+	Log    *slog.Logger
+}
+
+// Handlers returns the handler of every job kind Intake queues.
+func Handlers(d Deps) job.Registry {
+	return job.Registry{
+		KindPullRequest:       handler(d, runPullRequest),
+		KindPullRequestClosed: handler(d, runPullRequestClosed),
+		KindForkNote:          handler(d, runForkNote),
+		KindCommand:           handler(d, runCommand),
+		KindInstallation:      handler(d, runInstallation),
+	}
+}
+
+// task is one job's context: its spec decoded, the repository and the installation's client.
+type task[S any] struct {
+	Deps
+	Job  store.Job
+	Spec S
+	Repo gh.Repo
+	GH   GitHub
+	Log  *slog.Logger
+}
+
+// handler decodes a job's spec and runs fn with it.
+func handler[S any](d Deps, fn func(ctx context.Context, t *task[S]) (any, error)) job.Handler {
+	return job.HandlerFunc(func(ctx context.Context, j store.Job, log *slog.Logger) ([]byte, error) {
+		t := &task[S]{Deps: d, Job: j, Log: log}
+		if err := json.Unmarshal(j.Spec, &t.Spec); err != nil {
+			return nil, fmt.Errorf("job %d (%s) has an unreadable spec: %w", j.ID, j.Kind, err)
+		}
+		if j.Repo != "" {
+			r, err := gh.ParseRepo(j.Repo)
+			if err != nil {
+				return nil, fmt.Errorf("job %d: %w", j.ID, err)
+			}
+			t.Repo = r
+		}
+		if d.GitHub != nil && j.InstallationID != 0 {
+			t.GH = d.GitHub(j.InstallationID)
+		}
+		res, err := fn(ctx, t)
+		if err != nil || res == nil {
+			return nil, err
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the result of job %d: %w", j.ID, err)
+		}
+		return b, nil
+	})
+}
+
+// AbandonedReporter tells a pull request when its job died with the worker running it.
+type AbandonedReporter struct {
+	GitHub Clients
+}
+
+// ReportAbandoned implements job.Reporter.
+func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) error {
+	if j.PR == 0 || j.Repo == "" || j.InstallationID == 0 {
+		return nil
+	}
+	repo, err := gh.ParseRepo(j.Repo)
+	if err != nil {
+		return err
+	}
+	body := fmt.Sprintf("⚠️ gantry stopped while running a `%s` job for this pull request and did not finish it: %s\n\n"+
+		"Nothing was retried automatically. Comment `/plan` to plan again, or see the server logs for job %d.",
+		j.Kind, j.Error, j.ID)
+	_, err = r.GitHub(j.InstallationID).Reply(ctx, repo, j.PR, body)
+	return err
+}

@@ -1,0 +1,157 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/classla/gantry/internal/config"
+	"github.com/classla/gantry/internal/store"
+)
+
+// routePullRequest: new commits or a ready PR get planned; a closed PR gets cleaned up (and,
+// when merged, applied). Drafts wait; forks are planned only when the server allows it.
+func routePullRequest(in *Intake, ev any) ([]store.NewJob, string, error) {
+	e := ev.(*github.PullRequestEvent)
+	pr := e.GetPullRequest()
+	s := PullRequestSpec{
+		Number:        pr.GetNumber(),
+		Action:        e.GetAction(),
+		HeadSHA:       pr.GetHead().GetSHA(),
+		HeadRef:       pr.GetHead().GetRef(),
+		HeadRepo:      pr.GetHead().GetRepo().GetFullName(),
+		BaseRef:       pr.GetBase().GetRef(),
+		DefaultBranch: e.GetRepo().GetDefaultBranch(),
+		Author:        pr.GetUser().GetLogin(),
+		Sender:        e.GetSender().GetLogin(),
+		Merged:        pr.GetMerged(),
+		MergeSHA:      pr.GetMergeCommitSHA(),
+	}
+	key := fmt.Sprintf("pr:%s#%d", e.GetRepo().GetFullName(), s.Number)
+	switch s.Action {
+	case "opened", "reopened", "synchronize", "ready_for_review":
+		if pr.GetDraft() {
+			return nil, "draft pull requests are planned when marked ready for review", nil
+		}
+		if s.HeadRepo != e.GetRepo().GetFullName() && !in.Policy.AllowForkPRs {
+			// One note per PR: the handler upserts it, so a later push does not repeat it.
+			return []store.NewJob{{Kind: KindForkNote, PR: s.Number, SHA: s.HeadSHA, Spec: spec(s), MaxAttempts: 3}},
+				"", nil
+		}
+		return []store.NewJob{{Kind: KindPullRequest, PR: s.Number, SHA: s.HeadSHA, Key: key, Spec: spec(s), MaxAttempts: 3}}, "", nil
+	case "closed":
+		sha := s.HeadSHA
+		if s.Merged {
+			sha = s.MergeSHA
+		}
+		return []store.NewJob{{Kind: KindPullRequestClosed, PR: s.Number, SHA: sha, Spec: spec(s)}}, "", nil
+	}
+	return nil, "pull_request action " + s.Action + " changes nothing gantry does", nil
+}
+
+// prResult is what a pull-request job found, recorded as the job's result.
+type prResult struct {
+	Projects []string `json:"projects"`
+	// ConfigProblem is set when .gantry.yaml could not be used.
+	ConfigProblem string `json:"config_problem,omitempty"`
+}
+
+// Comment markers of the notes gantry keeps one of per pull request.
+const (
+	markerConfig     = "<!-- gantry:config -->"
+	markerConfigEdit = "<!-- gantry:config-edit -->"
+	markerFork       = "<!-- gantry:fork -->"
+)
+
+// runPullRequest works out which projects a pull request affects, from the configuration on
+// the default branch (a pull request cannot change what gantry does with it) and its files.
+func runPullRequest(ctx context.Context, t *task[PullRequestSpec]) (any, error) {
+	s := t.Spec
+	// A newer push makes older work on this pull request moot.
+	if _, err := t.Store.CancelJobs(ctx, t.Job.Key, t.Job.ID); err != nil {
+		return nil, fmt.Errorf("canceling older jobs of %s#%d: %w", t.Repo, s.Number, err)
+	}
+	cfg, problem, err := t.loadConfig(ctx)
+	if err != nil || cfg == nil {
+		return nil, err
+	}
+	if problem != "" {
+		return prResult{ConfigProblem: problem}, nil
+	}
+	files, err := t.GH.PullRequestFiles(ctx, t.Repo, s.Number)
+	if err != nil {
+		return nil, fmt.Errorf("listing the files of %s#%d: %w", t.Repo, s.Number, err)
+	}
+	if slices.Contains(files, ConfigFile) {
+		body := markerConfigEdit + "\nℹ️ This pull request changes `" + ConfigFile + "`. gantry reads its configuration " +
+			"from the default branch, so the change takes effect after it is merged; this pull request is planned " +
+			"with the configuration on `" + s.DefaultBranch + "`."
+		if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, markerConfigEdit, body); err != nil {
+			return nil, fmt.Errorf("noting the configuration change on %s#%d: %w", t.Repo, s.Number, err)
+		}
+	}
+	res := prResult{Projects: affectedProjects(cfg, files)}
+	t.Log.Info("projects affected", "projects", res.Projects, "files", len(files))
+	return res, nil
+}
+
+// loadConfig reads .gantry.yaml from the default branch. A repository without one is not
+// managed by gantry (cfg nil, no error); a broken one gets a comment listing every problem.
+func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem string, err error) {
+	data, found, err := t.GH.DefaultBranchFile(ctx, t.Repo, ConfigFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s of %s: %w", ConfigFile, t.Repo, err)
+	}
+	if !found {
+		t.Log.Info("repository has no " + ConfigFile + "; nothing to do")
+		return nil, "", nil
+	}
+	cfg, perr := config.Parse(data)
+	if perr == nil {
+		return cfg, "", nil
+	}
+	problem = perr.Error()
+	body := markerConfig + "\n❌ gantry cannot use `" + ConfigFile + "` on the default branch, so nothing was planned:\n\n" +
+		"```\n" + strings.ReplaceAll(problem, "```", "'''") + "\n```\n\n" +
+		"Fix it on the default branch (`gantry config validate " + ConfigFile + "` shows the same list), then push again or comment `/plan`."
+	if _, err := t.GH.UpsertComment(ctx, t.Repo, t.Job.PR, markerConfig, body); err != nil {
+		return nil, "", fmt.Errorf("reporting the configuration problems on %s#%d: %w", t.Repo, t.Job.PR, err)
+	}
+	return cfg, problem, nil
+}
+
+// runPullRequestClosed releases what a closed pull request held: its locks and saved plans.
+func runPullRequestClosed(ctx context.Context, t *task[PullRequestSpec]) (any, error) {
+	s := t.Spec
+	if _, err := t.Store.CancelJobs(ctx, fmt.Sprintf("pr:%s#%d", t.Repo, s.Number), 0); err != nil {
+		return nil, fmt.Errorf("canceling the jobs of closed %s#%d: %w", t.Repo, s.Number, err)
+	}
+	locks, err := t.Store.ReleasePRLocks(ctx, t.Repo.String(), s.Number)
+	if err != nil {
+		return nil, fmt.Errorf("releasing the locks of %s#%d: %w", t.Repo, s.Number, err)
+	}
+	if err := t.Store.DeletePlans(ctx, t.Repo.String(), s.Number); err != nil {
+		return nil, fmt.Errorf("discarding the plans of %s#%d: %w", t.Repo, s.Number, err)
+	}
+	released := make([]string, len(locks))
+	for i, l := range locks {
+		released[i] = l.Project + "/" + l.Workspace
+	}
+	t.Log.Info("pull request closed", "merged", s.Merged, "locks_released", released)
+	return map[string]any{"locks_released": released}, nil
+}
+
+// runForkNote tells a fork's pull request why gantry does not plan it (once: the note is upserted).
+func runForkNote(ctx context.Context, t *task[PullRequestSpec]) (any, error) {
+	body := markerFork + "\n🔒 gantry does not plan pull requests from forks: planning runs this pull request's " +
+		"Terraform code with the project's AWS role, and code from a fork could use that role.\n\n" +
+		"A maintainer can push the branch to this repository and open the pull request from there, or the " +
+		"server's operator can set `GANTRY_ALLOW_FORK_PRS=true` to plan fork pull requests."
+	if _, err := t.GH.UpsertComment(ctx, t.Repo, t.Spec.Number, markerFork, body); err != nil {
+		return nil, fmt.Errorf("posting the fork note on %s#%d: %w", t.Repo, t.Spec.Number, err)
+	}
+	return nil, nil
+}

@@ -1,0 +1,97 @@
+// Package server assembles gantry's HTTP surface: the webhook intake, health and readiness
+// probes, Prometheus metrics and the read-only status page.
+package server
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/classla/gantry/internal/store"
+)
+
+// Server routes gantry's endpoints.
+type Server struct {
+	Store   store.Store
+	Webhook http.Handler
+	Metrics http.Handler
+	Log     *slog.Logger
+	// Version is shown on the status page.
+	Version string
+}
+
+// Handler returns the mux of SPEC §3.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/github", s.Webhook)
+	mux.HandleFunc("/webhooks/github", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "webhooks must be POSTed", http.StatusMethodNotAllowed)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	mux.HandleFunc("GET /{$}", s.status)
+	return mux
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Log.Warn("readiness check failed: database does not answer", "err", err)
+		http.Error(w, "database does not answer", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+//go:embed templates/status.html
+var templates embed.FS
+
+var statusPage = template.Must(template.New("status.html").Funcs(template.FuncMap{
+	"ago": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return time.Since(t).Round(time.Second).String() + " ago"
+	},
+}).ParseFS(templates, "templates/status.html"))
+
+type statusData struct {
+	Version     string
+	Locks       []store.Lock
+	Jobs        []store.Job
+	Deployments []store.Deployment
+	Errors      []string
+}
+
+// status renders the read-only status page: what is locked, what runs, what was deployed.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	d := statusData{Version: s.Version}
+	var err error
+	if d.Locks, err = s.Store.ListLocks(ctx, ""); err != nil {
+		d.Errors = append(d.Errors, "locks: "+err.Error())
+	}
+	if d.Jobs, err = s.Store.ListJobs(ctx, store.JobFilter{States: []store.JobState{store.Queued, store.Running}, Limit: 200}); err != nil {
+		d.Errors = append(d.Errors, "jobs: "+err.Error())
+	}
+	if d.Deployments, err = s.Store.ListDeployments(ctx, "", "", 50); err != nil {
+		d.Errors = append(d.Errors, "deployments: "+err.Error())
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if len(d.Errors) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	if err := statusPage.Execute(w, d); err != nil {
+		s.Log.Error("rendering the status page failed", "err", err)
+	}
+}

@@ -1,0 +1,233 @@
+// Package store defines what gantry keeps durably — webhook deliveries, jobs, locks, plans,
+// deployments and installations — and the interface every database implementation satisfies.
+// Implementations live in sub-packages (sqlite, later postgres) and must pass storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors callers tell apart with errors.Is.
+var (
+	// ErrNotFound: the record asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrLeaseLost: the job is no longer running under the caller's claim (it expired,
+	// was taken by another worker, or finished).
+	ErrLeaseLost = errors.New("job lease lost")
+)
+
+// Store is the durable state of a gantry server. All methods are safe for concurrent use,
+// including from several processes sharing one database where the implementation allows it.
+type Store interface {
+	// Ping reports whether the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+
+	// RecordDelivery stores a webhook delivery and the jobs it implies in one transaction.
+	// A delivery whose ID was recorded before writes nothing and returns recorded=false.
+	RecordDelivery(ctx context.Context, d Delivery, jobs []NewJob) (recorded bool, err error)
+	GetDelivery(ctx context.Context, id string) (Delivery, error)
+
+	// EnqueueJob adds a queued job outside of a delivery (a job that creates follow-up work).
+	EnqueueJob(ctx context.Context, j NewJob) (Job, error)
+	GetJob(ctx context.Context, id int64) (Job, error)
+	// ListJobs returns jobs matching the filter, oldest first.
+	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)
+	// CountJobs returns how many jobs are in each state.
+	CountJobs(ctx context.Context) (map[JobState]int, error)
+	// ClaimJob atomically takes the oldest queued job for owner: it becomes running,
+	// its attempts grow by one and its lease ends at now+lease. ok=false when nothing is queued.
+	// Each queued job is claimed by exactly one caller, across processes.
+	ClaimJob(ctx context.Context, owner string, lease time.Duration) (j Job, ok bool, err error)
+	// RenewLease extends the lease of a running job held by owner and reports whether
+	// cancellation was requested. ErrLeaseLost when owner no longer holds it.
+	RenewLease(ctx context.Context, id int64, owner string, lease time.Duration) (cancelRequested bool, err error)
+	// FinishJob records the outcome of a running job held by owner. state is Succeeded,
+	// Failed or Canceled. ErrLeaseLost when owner no longer holds it.
+	FinishJob(ctx context.Context, id int64, owner string, out Outcome) error
+	// CancelJobs cancels the queued and running jobs with the given key except exceptID
+	// (0 for none): queued ones become Canceled, running ones get CancelRequested.
+	// It returns the IDs it touched.
+	CancelJobs(ctx context.Context, key string, exceptID int64) ([]int64, error)
+	// ExpireLeases handles running jobs whose lease ended before now: a job with attempts left
+	// goes back to queued, the others become Failed with an error saying the worker stopped.
+	// It returns the affected jobs as they are afterwards.
+	ExpireLeases(ctx context.Context, now time.Time) ([]Job, error)
+
+	// AcquireLock takes the lock on (repo, project, workspace) for l.PR. If the same PR holds it,
+	// the lock is refreshed and acquired is true; if another PR holds it, acquired is false and
+	// held describes the holder.
+	AcquireLock(ctx context.Context, l Lock) (held Lock, acquired bool, err error)
+	GetLock(ctx context.Context, repo, project, workspace string) (Lock, error)
+	// ReleaseLock releases the lock if pr holds it (no error when it does not).
+	ReleaseLock(ctx context.Context, repo, project, workspace string, pr int) error
+	// ReleasePRLocks releases every lock pr holds in repo and returns them.
+	ReleasePRLocks(ctx context.Context, repo string, pr int) ([]Lock, error)
+	// ListLocks returns the locks of repo ("" for all repositories), ordered by repo, project, workspace.
+	ListLocks(ctx context.Context, repo string) ([]Lock, error)
+
+	// SavePlan stores a plan and returns it with its ID and CreatedAt set.
+	SavePlan(ctx context.Context, p Plan) (Plan, error)
+	// LatestPlan returns the newest plan of a project on a pull request.
+	LatestPlan(ctx context.Context, repo string, pr int, project string) (Plan, error)
+	// DeletePlans removes every plan of a pull request.
+	DeletePlans(ctx context.Context, repo string, pr int) error
+
+	// CreateDeployment stores a deployment and returns it with its ID and CreatedAt set.
+	CreateDeployment(ctx context.Context, d Deployment) (Deployment, error)
+	// UpdateDeployment overwrites the mutable fields of a stored deployment (state, digest,
+	// task definitions, GitHub deployment id, error, times).
+	UpdateDeployment(ctx context.Context, d Deployment) error
+	GetDeployment(ctx context.Context, id int64) (Deployment, error)
+	// ListDeployments returns the deployments of a service in repo, newest first (limit<=0: all).
+	ListDeployments(ctx context.Context, repo, service string, limit int) ([]Deployment, error)
+
+	// SaveInstallation inserts or updates a GitHub App installation.
+	SaveInstallation(ctx context.Context, in Installation) error
+	DeleteInstallation(ctx context.Context, id int64) error
+	ListInstallations(ctx context.Context) ([]Installation, error)
+}
+
+// Delivery is one webhook delivery as GitHub sent it.
+type Delivery struct {
+	ID             string // X-GitHub-Delivery
+	Event          string // X-GitHub-Event
+	Action         string
+	InstallationID int64
+	Repo           string // owner/name, "" for events without one
+	Payload        []byte
+	ReceivedAt     time.Time
+}
+
+// JobState is where a job is in its life.
+type JobState string
+
+const (
+	Queued    JobState = "queued"
+	Running   JobState = "running"
+	Succeeded JobState = "succeeded"
+	Failed    JobState = "failed"
+	Canceled  JobState = "canceled"
+)
+
+// Done reports whether the state is final.
+func (s JobState) Done() bool { return s == Succeeded || s == Failed || s == Canceled }
+
+// NewJob is a job to be queued. Spec is the kind-specific, JSON-encoded description of the
+// work; everything a runner needs is in it, so a job can run in any process.
+type NewJob struct {
+	Kind           string
+	DeliveryID     string // "" for jobs not created by a delivery
+	InstallationID int64
+	Repo           string
+	PR             int
+	SHA            string
+	// Key groups jobs that supersede each other (CancelJobs); "" for none.
+	Key  string
+	Spec []byte
+	// MaxAttempts is how often the job may be claimed when its worker dies; 0 means 1.
+	MaxAttempts int
+}
+
+// Job is a queued, running or finished job.
+type Job struct {
+	ID int64
+	NewJob
+	State           JobState
+	Attempts        int
+	Owner           string
+	LeaseUntil      time.Time
+	CancelRequested bool
+	Error           string
+	Result          []byte
+	CreatedAt       time.Time
+	StartedAt       time.Time
+	FinishedAt      time.Time
+}
+
+// Outcome is how a job ended.
+type Outcome struct {
+	State  JobState
+	Error  string
+	Result []byte
+}
+
+// JobFilter selects jobs; zero fields match everything.
+type JobFilter struct {
+	States     []JobState
+	Kind       string
+	Repo       string
+	PR         int
+	Key        string
+	DeliveryID string
+	Limit      int
+}
+
+// Lock is a project+workspace lock held by a pull request.
+type Lock struct {
+	Repo       string
+	Project    string
+	Workspace  string
+	PR         int
+	User       string
+	SHA        string
+	AcquiredAt time.Time
+}
+
+// Plan is a saved Terraform plan of a project at a commit of a pull request.
+type Plan struct {
+	ID        int64
+	Repo      string
+	PR        int
+	Project   string
+	Workspace string
+	SHA       string
+	// Changes is the JSON list of resource addresses and actions, compared at merge time.
+	Changes []byte
+	// File is the binary plan file (terraform plan -out), JSON its `terraform show -json`.
+	File      []byte
+	JSON      []byte
+	CreatedAt time.Time
+}
+
+// DeploymentState is the state of a deployment (GitHub's deployment status names).
+type DeploymentState string
+
+const (
+	DeploymentPending    DeploymentState = "pending"
+	DeploymentInProgress DeploymentState = "in_progress"
+	DeploymentSuccess    DeploymentState = "success"
+	DeploymentFailure    DeploymentState = "failure"
+)
+
+// Deployment is one rollout (or rollback) of a service.
+type Deployment struct {
+	ID                 int64
+	Repo               string
+	Service            string
+	SHA                string
+	PR                 int
+	Actor              string
+	Image              string // repository URI@digest
+	ImageDigest        string
+	TaskDefBefore      string // ARN
+	TaskDefAfter       string // ARN
+	State              DeploymentState
+	RollbackOf         int64 // ID of the deployment this one rolled back, 0 for none
+	GitHubDeploymentID int64
+	Error              string
+	CreatedAt          time.Time
+	StartedAt          time.Time
+	FinishedAt         time.Time
+}
+
+// Installation is a GitHub App installation.
+type Installation struct {
+	ID        int64
+	Account   string
+	Suspended bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

@@ -1,0 +1,166 @@
+package githubfake
+
+import (
+	"fmt"
+	"strings"
+)
+
+// AddRepo creates a repository with the given default branch.
+func (s *Server) AddRepo(owner, name, defaultBranch string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(owner + "/" + name)
+	if _, ok := s.repos[key]; ok {
+		s.t.Fatalf("githubfake: repository %s/%s added twice", owner, name)
+	}
+	t := now()
+	s.repos[key] = &repoState{
+		id: s.stableID("repo:" + key), owner: owner, name: name, defaultBranch: defaultBranch,
+		files: map[string]map[string]string{}, pulls: map[int]*PR{}, issueComments: map[int][]int64{},
+		roles: map[string]role{}, tarballs: map[string]map[string]string{}, createdAt: t, updatedAt: t,
+	}
+}
+
+// AddPullRequest adds a pull request to repo ("owner/name"), or replaces the one with the same number.
+func (s *Server) AddPullRequest(repo string, pr PR) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repo)
+	if pr.Number <= 0 {
+		s.t.Fatalf("githubfake: pull request number %d is not positive", pr.Number)
+	}
+	defaults := PR{
+		Title: fmt.Sprintf("Pull request %d", pr.Number), User: "octocat",
+		HeadSHA: fakeSHA(fmt.Sprintf("%s#%d", repo, pr.Number)), HeadRef: fmt.Sprintf("feature-%d", pr.Number),
+		HeadRepo: r.fullName(), BaseRef: r.defaultBranch, State: "open", MergeableState: "clean",
+	}
+	for _, f := range []struct{ v, d *string }{
+		{&pr.Title, &defaults.Title}, {&pr.User, &defaults.User}, {&pr.HeadSHA, &defaults.HeadSHA},
+		{&pr.HeadRef, &defaults.HeadRef}, {&pr.HeadRepo, &defaults.HeadRepo}, {&pr.BaseRef, &defaults.BaseRef},
+		{&pr.State, &defaults.State}, {&pr.MergeableState, &defaults.MergeableState},
+	} {
+		if *f.v == "" {
+			*f.v = *f.d
+		}
+	}
+	pr.Files = append([]string(nil), pr.Files...)
+	r.pulls[pr.Number] = &pr
+}
+
+// SetFile sets the content of path on branch of repo.
+func (s *Server) SetFile(repo, branch, path, content string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repo)
+	if r.files[branch] == nil {
+		r.files[branch] = map[string]string{}
+	}
+	r.files[branch][strings.Trim(path, "/")] = content
+}
+
+// legacyPermission is the read/write/admin view GitHub reports in "permission" for each role.
+var legacyPermission = map[string]string{
+	"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read",
+}
+
+// SetPermission gives user a repository role: admin, maintain, write, triage or read. Users without a
+// role are not collaborators, and the permission endpoint answers 404 for them.
+func (s *Server) SetPermission(repo, user, roleName string) {
+	s.t.Helper()
+	legacy, ok := legacyPermission[roleName]
+	if !ok {
+		s.t.Fatalf("githubfake: %q is not a repository role (admin, maintain, write, triage, read); use SetCustomRole", roleName)
+	}
+	s.SetCustomRole(repo, user, roleName, legacy)
+}
+
+// SetCustomRole gives user an organisation's custom role whose base permission is legacy (read, write
+// or admin); GitHub reports the custom name in role_name and the base in permission.
+func (s *Server) SetCustomRole(repo, user, roleName, legacy string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo(repo).roles[strings.ToLower(user)] = role{name: roleName, legacy: legacy}
+}
+
+// SetTarball sets the files of the archive served for ref. Paths are relative to the repository root;
+// the archive puts them under GitHub's "owner-repo-sha/" directory.
+func (s *Server) SetTarball(repo, ref string, files map[string]string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	copied := make(map[string]string, len(files))
+	for k, v := range files {
+		copied[k] = v
+	}
+	s.mustRepo(repo).tarballs[ref] = copied
+}
+
+// AddComment adds a comment by a person (not the App) to issue or pull request number pr, and returns its ID.
+func (s *Server) AddComment(repo string, pr int, user, body string) int64 {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addComment(s.mustRepo(repo), pr, user, "User", body).ID
+}
+
+func (s *Server) addComment(r *repoState, issue int, user, userType, body string) *commentState {
+	t := now()
+	c := &commentState{
+		Comment: Comment{ID: s.nextID(), Body: body, User: user, UserType: userType, CreatedAt: t, UpdatedAt: t},
+		repo:    r, issue: issue,
+	}
+	s.comments[c.ID] = c
+	r.issueComments[issue] = append(r.issueComments[issue], c.ID)
+	return c
+}
+
+// Comments lists the comments on issue or pull request pr, oldest first.
+func (s *Server) Comments(repo string, pr int) []Comment {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Comment
+	for _, id := range s.mustRepo(repo).issueComments[pr] {
+		out = append(out, s.comments[id].Comment)
+	}
+	return out
+}
+
+// CheckRuns lists the check runs of repo, oldest first.
+func (s *Server) CheckRuns(repo string) []CheckRun {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CheckRun
+	for _, c := range s.mustRepo(repo).checkRuns {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// Deployments lists the deployments of repo, oldest first.
+func (s *Server) Deployments(repo string) []Deployment {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Deployment
+	for _, d := range s.mustRepo(repo).deployments {
+		out = append(out, *d)
+	}
+	return out
+}
+
+// DeploymentStatuses lists the statuses of deployment id, oldest first.
+func (s *Server) DeploymentStatuses(id int64) []DeploymentStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []DeploymentStatus
+	for _, st := range s.statuses[id] {
+		out = append(out, *st)
+	}
+	return out
+}
