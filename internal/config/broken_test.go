@@ -14,9 +14,9 @@ import (
 type schemaVerdict int
 
 const (
-	schemaRejects schemaVerdict = iota // broken in a way the schema expresses
-	schemaAccepts                      // broken only in ways Parse alone checks (references, uniqueness, ...)
-	schemaCannotRead                   // not one YAML document, so there is nothing to give the schema
+	schemaRejects    schemaVerdict = iota // broken in a way the schema expresses
+	schemaAccepts                         // broken only in ways Parse alone checks (references, uniqueness, ...)
+	schemaCannotRead                      // not one YAML document, so there is nothing to give the schema
 )
 
 // brokenFiles lists every file under testdata/broken with the problems Parse must report.

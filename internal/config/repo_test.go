@@ -190,7 +190,7 @@ func TestAffectedMatchesChangedFiles(t *testing.T) {
 	}
 	prod, backend := &r.Projects[0], &r.Services[0]
 	tests := []struct {
-		file              string
+		file             string
 		project, service bool
 	}{
 		{"terraform/envs/production/main.tf", true, false},

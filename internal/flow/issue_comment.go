@@ -72,8 +72,10 @@ func runCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 		return t.reply(ctx, s.UsageError)
 	}
 	switch s.Command.Name {
-	case "help":
+	case command.NameHelp:
 		return t.reply(ctx, command.Help())
+	case command.NameUnlock:
+		return runUnlock(ctx, t)
 	}
 	return t.reply(ctx, fmt.Sprintf("`/%s` is recognised but not available on this gantry server yet. %s",
 		s.Command.Name, "Comment `/help` for what it can do."))
@@ -81,8 +83,6 @@ func runCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 
 // reply posts a reply on the job's pull request.
 func (t *task[S]) reply(ctx context.Context, body string) (any, error) {
-	if _, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, body); err != nil {
-		return nil, fmt.Errorf("replying on %s#%d: %w", t.Repo, t.Job.PR, err)
-	}
-	return nil, nil
+	_, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, body)
+	return nil, err
 }

@@ -75,11 +75,13 @@ func runPullRequest(ctx context.Context, t *task[PullRequestSpec]) (any, error) 
 		return nil, fmt.Errorf("canceling older jobs of %s#%d: %w", t.Repo, s.Number, err)
 	}
 	cfg, problem, err := t.loadConfig(ctx)
-	if err != nil || cfg == nil {
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if problem != "" {
+	case problem != "":
 		return prResult{ConfigProblem: problem}, nil
+	case cfg == nil:
+		return nil, nil
 	}
 	files, err := t.GH.PullRequestFiles(ctx, t.Repo, s.Number)
 	if err != nil {
@@ -120,7 +122,7 @@ func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem str
 	if _, err := t.GH.UpsertComment(ctx, t.Repo, t.Job.PR, markerConfig, body); err != nil {
 		return nil, "", fmt.Errorf("reporting the configuration problems on %s#%d: %w", t.Repo, t.Job.PR, err)
 	}
-	return cfg, problem, nil
+	return nil, problem, nil
 }
 
 // runPullRequestClosed releases what a closed pull request held: its locks and saved plans.
