@@ -14,9 +14,6 @@ cost diff, merging applies them with OIDC-assumed AWS roles, and changed service
 pushed to ECR and rolled out on ECS. The subcommands run the same pipeline from a terminal.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(*cobra.Command, []string) {
-			e.started = true
-		},
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -32,7 +29,22 @@ pushed to ECR and rolled out on ECS. The subcommands run the same pipeline from 
 		newConfig(e),
 		newVersion(e),
 	)
+	markStart(root, e)
 	return root
+}
+
+// markStart wraps every command's RunE so run can tell errors of cobra's own checks (flags,
+// arguments, unknown commands: usage errors) from errors of the command itself.
+func markStart(cmd *cobra.Command, e *env) {
+	if runE := cmd.RunE; runE != nil {
+		cmd.RunE = func(c *cobra.Command, a []string) error {
+			e.started = true
+			return runE(c, a)
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markStart(sub, e)
+	}
 }
 
 // args wraps a cobra positional-argument check so a wrong count is a usage error (exit 2).

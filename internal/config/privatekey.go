@@ -35,7 +35,7 @@ func checkPEM(data []byte) (key []byte, problem string) {
 			return nil, "holds a PRIVATE KEY block that is damaged"
 		}
 		if _, ok := k.(*rsa.PrivateKey); !ok {
-			return nil, fmt.Sprintf("holds a %s key, not an RSA key", keyKind(k))
+			return nil, fmt.Sprintf("holds an %s key, not an RSA key", keyKind(k))
 		}
 	default:
 		return nil, fmt.Sprintf("holds a PEM %q block, not a private key", block.Type)

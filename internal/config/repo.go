@@ -143,10 +143,16 @@ func (s *Service) preset() {
 	s.WaitTimeout = DefaultWaitTimeout
 }
 
-// applyDefaults derives the defaults that depend on other keys.
+// applyDefaults derives the defaults that depend on other keys. Empty lists and mappings
+// become nil: `requires: []` means the same as leaving requires out.
 func (r *Repo) applyDefaults() {
+	r.Projects, r.Services = nilIfEmpty(r.Projects), nilIfEmpty(r.Services)
 	for i := range r.Projects {
 		p := &r.Projects[i]
+		p.Apply.Requires = nilIfEmpty(p.Apply.Requires)
+		if len(p.BackendConfig) == 0 {
+			p.BackendConfig = nil
+		}
 		if p.Name == "" && p.Dir != "." {
 			p.Name = defaultProjectName(p.Dir)
 		}
@@ -156,6 +162,7 @@ func (r *Repo) applyDefaults() {
 	}
 	for i := range r.Services {
 		s := &r.Services[i]
+		s.After, s.Build.Entrypoint = nilIfEmpty(s.After), nilIfEmpty(s.Build.Entrypoint)
 		if s.WhenModified == nil && s.Build.Context != "" {
 			s.WhenModified = []string{path.Join(s.Build.Context, "**")}
 		}
@@ -163,6 +170,13 @@ func (r *Repo) applyDefaults() {
 			s.Build.Dockerfile = path.Join(s.Build.Context, "Dockerfile")
 		}
 	}
+}
+
+func nilIfEmpty[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func defaultProjectName(dir string) string {

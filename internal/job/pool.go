@@ -198,7 +198,8 @@ func (p *Pool) expire(ctx context.Context, now time.Time) error {
 }
 
 func (p *Pool) jobLog(j store.Job) *slog.Logger {
-	return p.Log.With("job_id", j.ID, "job_kind", j.Kind, "repo", j.Repo, "pr", j.PR, "delivery", j.DeliveryID)
+	return p.Log.With("job_id", j.ID, "job_kind", j.Kind, "installation", j.InstallationID, "repo", j.Repo,
+		"pr", j.PR, "delivery", j.DeliveryID)
 }
 
 // runOne runs a claimed job to its end and records the outcome.

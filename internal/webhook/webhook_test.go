@@ -238,7 +238,9 @@ func TestEventsBecomeJobs(t *testing.T) {
 			func(t testing.TB) []byte { return pr(t, "pull_request.synchronize.1", nil) }, flow.Policy{},
 			[]want{{flow.KindPullRequest, map[string]any{"action": "synchronize"}}}},
 		{"a draft is not planned", "pull_request",
-			func(t testing.TB) []byte { return pr(t, "pull_request.opened.2", map[string]any{"pull_request.draft": true}) }, flow.Policy{}, nil},
+			func(t testing.TB) []byte {
+				return pr(t, "pull_request.opened.2", map[string]any{"pull_request.draft": true})
+			}, flow.Policy{}, nil},
 		{"a draft marked ready is planned", "pull_request",
 			func(t testing.TB) []byte { return pr(t, "pull_request.ready_for_review.1", nil) }, flow.Policy{},
 			[]want{{flow.KindPullRequest, map[string]any{"action": "ready_for_review"}}}},

@@ -27,8 +27,12 @@ func (s *Store) RecordDelivery(ctx context.Context, d store.Delivery, jobs []sto
 		if err != nil {
 			return fmt.Errorf("record delivery %s: %w", d.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // a redelivery: nothing to add
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("record delivery %s: %w", d.ID, err)
+		}
+		if n == 0 {
+			return nil // seen before: its jobs exist already
 		}
 		created := now()
 		for i, j := range jobs {

@@ -33,77 +33,77 @@ func mustSavePlan(t *testing.T, s store.Store, p store.Plan) store.Plan {
 	return saved
 }
 
-func testPlans(t *testing.T, open func(t *testing.T) store.Store) {
-	t.Run("a saved plan gets an ID and its creation time", func(t *testing.T) {
-		t.Parallel()
-		s := open(t)
-		p := plan("acme/infra", 7, "production", "aaaa")
-		from := time.Now()
-		saved := mustSavePlan(t, s, p)
-		to := time.Now()
-		if saved.ID == 0 {
-			t.Error("SavePlan returned ID 0")
-		}
-		checkClock(t, "CreatedAt", saved.CreatedAt, from, to)
-		p.ID, p.CreatedAt = saved.ID, saved.CreatedAt
-		if diff := cmp.Diff(p, saved, cmpOpts); diff != "" {
-			t.Errorf("SavePlan (-given +saved):\n%s", diff)
-		}
-	})
+var planCases = []contractCase{
+	{"a saved plan gets an ID and its creation time", planSaved},
+	{"the latest plan is the newest of that project on that PR, bytes intact", planLatest},
+	{"a project that was never planned has no latest plan", planNone},
+	{"deleting a PR's plans leaves other PRs' plans", planDelete},
+}
 
-	t.Run("the latest plan is the newest of that project on that PR, bytes intact", func(t *testing.T) {
-		t.Parallel()
-		s, ctx := open(t), t.Context()
-		mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
-		newest := mustSavePlan(t, s, plan("acme/infra", 7, "production", "bbbb"))
-		// Saved later, but for another project, another PR and another repository.
-		mustSavePlan(t, s, plan("acme/infra", 7, "staging", "cccc"))
-		mustSavePlan(t, s, plan("acme/infra", 8, "production", "dddd"))
-		mustSavePlan(t, s, plan("acme/web", 7, "production", "eeee"))
-		got, err := s.LatestPlan(ctx, "acme/infra", 7, "production")
+func planSaved(t *testing.T, s store.Store) {
+	p := plan("acme/infra", 7, "production", "aaaa")
+	from := time.Now()
+	saved := mustSavePlan(t, s, p)
+	to := time.Now()
+	if saved.ID == 0 {
+		t.Error("SavePlan returned ID 0")
+	}
+	checkClock(t, "CreatedAt", saved.CreatedAt, from, to)
+	p.ID, p.CreatedAt = saved.ID, saved.CreatedAt
+	if diff := cmp.Diff(p, saved, cmpOpts); diff != "" {
+		t.Errorf("SavePlan (-given +saved):\n%s", diff)
+	}
+}
+
+func planLatest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
+	newest := mustSavePlan(t, s, plan("acme/infra", 7, "production", "bbbb"))
+	// Saved later, but for another project, another PR and another repository.
+	mustSavePlan(t, s, plan("acme/infra", 7, "staging", "cccc"))
+	mustSavePlan(t, s, plan("acme/infra", 8, "production", "dddd"))
+	mustSavePlan(t, s, plan("acme/web", 7, "production", "eeee"))
+	got, err := s.LatestPlan(ctx, "acme/infra", 7, "production")
+	if err != nil {
+		t.Fatalf("LatestPlan: %v", err)
+	}
+	if diff := cmp.Diff(newest, got, cmpOpts); diff != "" {
+		t.Errorf("LatestPlan (-newest +got):\n%s", diff)
+	}
+}
+
+func planNone(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
+	if _, err := s.LatestPlan(ctx, "acme/infra", 7, "staging"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LatestPlan: err %v, want ErrNotFound", err)
+	}
+}
+
+func planDelete(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
+	mustSavePlan(t, s, plan("acme/infra", 7, "staging", "aaaa"))
+	keep := []store.Plan{
+		mustSavePlan(t, s, plan("acme/infra", 8, "production", "bbbb")),
+		mustSavePlan(t, s, plan("acme/web", 7, "production", "cccc")),
+	}
+	if err := s.DeletePlans(ctx, "acme/infra", 7); err != nil {
+		t.Fatalf("DeletePlans: %v", err)
+	}
+	for _, project := range []string{"production", "staging"} {
+		if _, err := s.LatestPlan(ctx, "acme/infra", 7, project); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("LatestPlan(acme/infra, 7, %s) after DeletePlans: err %v, want ErrNotFound", project, err)
+		}
+	}
+	for _, p := range keep {
+		got, err := s.LatestPlan(ctx, p.Repo, p.PR, p.Project)
 		if err != nil {
-			t.Fatalf("LatestPlan: %v", err)
+			t.Errorf("LatestPlan(%s, %d, %s): %v", p.Repo, p.PR, p.Project, err)
+			continue
 		}
-		if diff := cmp.Diff(newest, got, cmpOpts); diff != "" {
-			t.Errorf("LatestPlan (-newest +got):\n%s", diff)
+		if diff := cmp.Diff(p, got, cmpOpts); diff != "" {
+			t.Errorf("plan of %s #%d (-saved +read):\n%s", p.Repo, p.PR, diff)
 		}
-	})
-
-	t.Run("a project that was never planned has no latest plan", func(t *testing.T) {
-		t.Parallel()
-		s, ctx := open(t), t.Context()
-		mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
-		if _, err := s.LatestPlan(ctx, "acme/infra", 7, "staging"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("LatestPlan: err %v, want ErrNotFound", err)
-		}
-	})
-
-	t.Run("deleting a PR's plans leaves other PRs' plans", func(t *testing.T) {
-		t.Parallel()
-		s, ctx := open(t), t.Context()
-		mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
-		mustSavePlan(t, s, plan("acme/infra", 7, "staging", "aaaa"))
-		keep := []store.Plan{
-			mustSavePlan(t, s, plan("acme/infra", 8, "production", "bbbb")),
-			mustSavePlan(t, s, plan("acme/web", 7, "production", "cccc")),
-		}
-		if err := s.DeletePlans(ctx, "acme/infra", 7); err != nil {
-			t.Fatalf("DeletePlans: %v", err)
-		}
-		for _, project := range []string{"production", "staging"} {
-			if _, err := s.LatestPlan(ctx, "acme/infra", 7, project); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("LatestPlan(acme/infra, 7, %s) after DeletePlans: err %v, want ErrNotFound", project, err)
-			}
-		}
-		for _, p := range keep {
-			got, err := s.LatestPlan(ctx, p.Repo, p.PR, p.Project)
-			if err != nil {
-				t.Errorf("LatestPlan(%s, %d, %s): %v", p.Repo, p.PR, p.Project, err)
-				continue
-			}
-			if diff := cmp.Diff(p, got, cmpOpts); diff != "" {
-				t.Errorf("plan of %s #%d (-saved +read):\n%s", p.Repo, p.PR, diff)
-			}
-		}
-	})
+	}
 }

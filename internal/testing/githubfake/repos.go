@@ -153,8 +153,10 @@ func (s *Server) createDeploymentStatus(c *call) {
 	}
 	s.statuses[id] = append(s.statuses[id], st)
 	api := fmt.Sprintf("%srepos/%s", s.URL(), r.fullName())
+	self := fmt.Sprintf("%s/deployments/%d/statuses/%d", api, id, st.ID)
+	c.w.Header().Set("Location", self)
 	c.json(http.StatusCreated, object{
-		"url": fmt.Sprintf("%s/deployments/%d/statuses/%d", api, id, st.ID), "id": st.ID,
+		"url": self, "id": st.ID,
 		"node_id": nodeID("DES", st.ID), "state": st.State, "creator": s.botJSON(),
 		"description": st.Description, "environment": d.Environment, "target_url": st.LogURL,
 		"log_url": st.LogURL, "environment_url": st.EnvironmentURL,

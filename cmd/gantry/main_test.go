@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// gantry runs the CLI in-process with the given environment and returns its exit code and output.
+func gantry(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
+	return code, out.String(), errb.String()
+}
+
+func TestVersionNamesTheGoItWasBuiltWith(t *testing.T) {
+	t.Parallel()
+	code, out, _ := gantry(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "gantry ") || !strings.Contains(out, runtime.Version()) {
+		t.Errorf("exit %d, %q: want 0 and a line naming gantry and %s", code, out, runtime.Version())
+	}
+	code, out, _ = gantry(t, nil, "version", "--json")
+	if code != 0 || !strings.Contains(out, `"go_version":"`+runtime.Version()+`"`) {
+		t.Errorf("exit %d, %q: want JSON with go_version", code, out)
+	}
+}
+
+func TestUsageMistakesExitWith2(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"an unknown subcommand", []string{"deploi"}, "unknown command"},
+		{"an unknown flag", []string{"version", "--jsn"}, "unknown flag"},
+		{"a missing argument", []string{"cost"}, "accepts 1 arg"},
+		{"a missing required flag", []string{"deploy", "--ref", "abc"}, `"service" not set`},
+		{"too many arguments", []string{"config", "validate", "a.yaml", "b.yaml"}, "accepts at most 1 arg"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := gantry(t, nil, c.args...)
+			if code != 2 || !strings.Contains(errOut, c.says) {
+				t.Errorf("exit %d, stderr %q: want 2 mentioning %q", code, errOut, c.says)
+			}
+		})
+	}
+}
+
+func TestSubcommandsOfLaterVersionsSaySoAndExit2(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"cost", "plan.json"},
+		{"run", "--job", "7"},
+		{"deploy", "--service", "backend", "--ref", "abc1234"},
+		{"rollback", "--service", "backend"},
+		{"prices", "refresh"},
+	} {
+		code, _, errOut := gantry(t, nil, args...)
+		if code != 2 || !strings.Contains(errOut, "not available in this version") {
+			t.Errorf("gantry %v: exit %d, %q: want 2 saying it is not available yet", args, code, errOut)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	writeFile(t, good, "version: 1\nprojects:\n  - dir: terraform/envs/production\nservices: []\n")
+	writeFile(t, bad, "version: 1\nprojects:\n  - dir: terraform\n    when_modifed: [\"*.tf\"]\n    apply: {on: merged}\n")
+
+	code, out, _ := gantry(t, nil, "config", "validate", good)
+	if code != 0 || !strings.Contains(out, "is valid: 1 project(s), 0 service(s)") {
+		t.Errorf("valid file: exit %d, %q", code, out)
+	}
+	code, out, errOut := gantry(t, nil, "config", "validate", bad)
+	if code != 2 {
+		t.Errorf("broken file: exit %d, want 2", code)
+	}
+	// Both problems, each with its line: the misspelt key on line 4, the bad value on line 5.
+	for _, want := range []string{bad + ":4:5:", "when_modified", bad + ":5:", "merged"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	if !strings.Contains(errOut, "2 problem(s)") {
+		t.Errorf("stderr %q, want the problem count", errOut)
+	}
+	code, _, errOut = gantry(t, nil, "config", "validate", filepath.Join(dir, "missing.yaml"))
+	if code != 2 || !strings.Contains(errOut, "does not exist") {
+		t.Errorf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
