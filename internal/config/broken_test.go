@@ -2,8 +2,10 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,5 +212,25 @@ func TestParseRejects(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestParseStopsAFileThatExpandsExponentially(t *testing.T) {
+	t.Parallel()
+	// Each level merges the two mappings of the level below: 2^40 keys from 80 lines.
+	var b strings.Builder
+	b.WriteString("version: 1\nlevels:\n  - &a0 {dir: x}\n  - &b0 {dir: y}\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "  - &a%d {<<: [*a%d, *b%d]}\n  - &b%d {<<: [*b%d, *a%d]}\n", i, i-1, i-1, i, i-1, i-1)
+	}
+	b.WriteString("projects:\n  - <<: *a40\n")
+	_, err := Parse([]byte(b.String()))
+	var perr *Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("error = %v, want an *Error", err)
+	}
+	want := Problem{Msg: "the file expands to more than 100000 values through aliases and merge keys: write it out plainly"}
+	if !slices.Contains(perr.Problems, want) {
+		t.Errorf("problems = %v, want one saying the file expands too far", perr.Problems)
 	}
 }

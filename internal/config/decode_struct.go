@@ -117,6 +117,9 @@ func (d *decoder) entries(n ast.Node, path string, visiting []ast.Node) ([]entry
 	visiting = append(visiting, n)
 	var own, merged []entry
 	for _, mv := range values {
+		if !d.spend() {
+			return nil, false
+		}
 		if mv.Key.IsMergeKey() {
 			merged = append(merged, d.mergeEntries(mv.Value, path, visiting)...)
 			continue

@@ -104,6 +104,11 @@ func (s Server) LogValue() slog.Value {
 	)
 }
 
+// String and GoString show what LogValue shows, so printing the settings with %v or %#v
+// cannot leak a secret either.
+func (s Server) String() string   { return s.LogValue().String() }
+func (s Server) GoString() string { return "config.Server" + s.String() }
+
 func redacted(secret []byte) string {
 	if len(secret) == 0 {
 		return "(unset)"

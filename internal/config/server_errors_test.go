@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -132,12 +133,13 @@ func TestFinishChecksThePrivateKey(t *testing.T) {
 		name    string
 		key     string
 		file    string
+		wantKey string
 		want    string
 		wantErr error
 	}{
-		{name: "a PKCS#1 key is accepted", key: good},
-		{name: "a PKCS#8 RSA key is accepted", key: string(pkcs8PEM(t, rsaKey()))},
-		{name: "a key with escaped newlines is accepted", key: strings.ReplaceAll(good, "\n", `\n`)},
+		{name: "a PKCS#1 key is accepted", key: good, wantKey: good},
+		{name: "a PKCS#8 RSA key is accepted", key: string(pkcs8PEM(t, rsaKey())), wantKey: string(pkcs8PEM(t, rsaKey()))},
+		{name: "a key with escaped newlines is accepted", key: strings.ReplaceAll(good, "\n", `\n`), wantKey: good},
 		{
 			name: "both the key and a key file",
 			key:  good, file: "/etc/gantry/app.pem",
@@ -185,7 +187,7 @@ func TestFinishChecksThePrivateKey(t *testing.T) {
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("errors.Is(err, %v) = false", tt.wantErr)
 			}
-			if err == nil && !bytes.Equal(s.PrivateKey, []byte(good)) && !strings.Contains(tt.name, "PKCS#8") {
+			if err == nil && string(s.PrivateKey) != tt.wantKey {
 				t.Errorf("PrivateKey is not the PEM given")
 			}
 			if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "MII")) {
@@ -235,9 +237,13 @@ func TestLoggingTheSettingsHidesSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "settings", *s)
 	logged := buf.String()
+	printed := fmt.Sprintf("%v %+v %#v %s", *s, *s, s, s)
 	for _, secret := range []string{"hunter2", "s3cret-webhook-value", "PRIVATE KEY", "MII"} {
 		if strings.Contains(logged, secret) {
 			t.Errorf("log shows %q:\n%s", secret, logged)
+		}
+		if strings.Contains(printed, secret) {
+			t.Errorf("printing the settings shows %q:\n%s", secret, printed)
 		}
 	}
 	for _, shown := range []string{`"github_app_id":12345`, `"github_webhook_secret":"(redacted)"`, `"database_url":"postgres://gantry:xxxxx@db.internal/gantry"`} {

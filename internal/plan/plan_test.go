@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,14 +164,12 @@ func mustRead(t *testing.T, path string) []byte {
 func TestFormatWritesCountsWithTheGivenFunction(t *testing.T) {
 	t.Parallel()
 	s := Summary{Add: 1200, Change: 3, Destroy: 45000, Changes: []Change{{Address: "x.y", Action: Create}}}
-	got := s.Format(func(n int) string { return "<" + strings.Repeat("#", len(fmtInt(n))) + ">" })
-	want := "Plan: <####> to add, <#> to change, <#####> to destroy."
+	got := s.Format(func(n int) string { return fmt.Sprintf("[%d]", n) })
+	want := "Plan: [1200] to add, [3] to change, [45000] to destroy."
 	if got != want {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
 }
-
-func fmtInt(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestFingerprint(t *testing.T) {
 	t.Parallel()
@@ -261,9 +260,6 @@ func TestSummarizeRejectsWhatIsNotAPlan(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("error %q does not say %q", err, tt.says)
-			}
-			if !strings.Contains(err.Error(), "terraform show -json") {
-				t.Errorf("error %q does not say how to make a plan gantry reads", err)
 			}
 		})
 	}

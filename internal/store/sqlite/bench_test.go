@@ -75,47 +75,36 @@ func BenchmarkClaimFinish(b *testing.B) {
 	}
 }
 
-// BenchmarkConcurrentWrites compares queueing writers on the Store's write gate with letting
-// them contend on SQLite's lock and busy_timeout, with webhook intake and workers at once.
+// BenchmarkConcurrentWrites is webhook intake and workers writing at once (8 writers): the
+// deliveries are group-committed, so they share fsyncs.
 func BenchmarkConcurrentWrites(b *testing.B) {
-	for _, gated := range []bool{true, false} {
-		name := "write gate"
-		if !gated {
-			name = "busy_timeout only"
-		}
-		b.Run(name, func(b *testing.B) {
-			s := openBench(b)
-			if !gated {
-				s.writeGate = nil
-			}
-			ctx := b.Context()
-			queueJobs(b, s, b.N)
-			var n atomic.Int64
-			b.ReportAllocs()
-			b.SetParallelism(4)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					if i%2 == 0 {
-						d := store.Delivery{ID: fmt.Sprintf("delivery-%d", i), Event: "pull_request", Payload: webhookPayload}
-						if _, err := s.RecordDelivery(ctx, d, []store.NewJob{{Kind: "plan", Repo: "acme/infra"}}); err != nil {
-							b.Error(err)
-							return
-						}
-						continue
-					}
-					j, ok, err := s.ClaimJob(ctx, "worker", time.Minute)
-					if err != nil || !ok {
-						b.Errorf("ClaimJob = %v, %v", ok, err)
-						return
-					}
-					if err := s.FinishJob(ctx, j.ID, "worker", store.Outcome{State: store.Succeeded}); err != nil {
-						b.Error(err)
-						return
-					}
+	s := openBench(b)
+	ctx := b.Context()
+	queueJobs(b, s, b.N)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if i%2 == 0 {
+				d := store.Delivery{ID: fmt.Sprintf("delivery-%d", i), Event: "pull_request", Payload: webhookPayload}
+				if _, err := s.RecordDelivery(ctx, d, []store.NewJob{{Kind: "plan", Repo: "acme/infra"}}); err != nil {
+					b.Error(err)
+					return
 				}
-			})
-		})
-	}
+				continue
+			}
+			j, ok, err := s.ClaimJob(ctx, "worker", time.Minute)
+			if err != nil || !ok {
+				b.Errorf("ClaimJob = %v, %v", ok, err)
+				return
+			}
+			if err := s.FinishJob(ctx, j.ID, "worker", store.Outcome{State: store.Succeeded}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/classla/gantry/internal/store"
@@ -42,9 +43,13 @@ type Store struct {
 	db   *sql.DB
 	path string
 	// writeGate admits one write transaction at a time (a one-slot semaphore, so waiting
-	// honours ctx). nil lets writers contend on SQLite's own lock, which is slower; see
-	// BenchmarkConcurrentWrites.
+	// honours ctx); queueing in Go is faster than contending on SQLite's lock, and it is
+	// what lets RecordDelivery group-commit.
 	writeGate chan struct{}
+
+	// Deliveries waiting for the next group commit (see RecordDelivery).
+	pendingMu sync.Mutex
+	pending   []*pendingDelivery
 }
 
 var _ store.Store = (*Store)(nil)
@@ -129,6 +134,11 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			return ctx.Err()
 		}
 	}
+	return s.inTx(ctx, fn)
+}
+
+// inTx runs fn in a write transaction; the caller holds the write gate.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write to %s: %w", s.path, err)

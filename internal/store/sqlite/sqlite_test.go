@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,4 +232,69 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Deliveries arriving together share a commit; each must still get its own answer: a broken
+// one fails alone, a duplicate is reported as such, and the others are all stored.
+func TestConcurrentDeliveriesAreEachRecordedOnce(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 40
+	type answer struct {
+		recorded bool
+		err      error
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("d-%d", i%30) // deliveries 30..39 repeat 0..9
+			job := store.NewJob{Kind: "plan", Repo: "acme/infra"}
+			if i == 17 {
+				job.Kind = "" // invalid: this delivery must fail and leave nothing behind
+			}
+			rec, err := s.RecordDelivery(context.Background(), store.Delivery{ID: id, Event: "push"}, []store.NewJob{job})
+			answers[i] = answer{rec, err}
+		}()
+	}
+	wg.Wait()
+
+	ctx := context.Background()
+	recordedIDs := map[string]int{}
+	for i, a := range answers {
+		id := fmt.Sprintf("d-%d", i%30)
+		switch {
+		case i == 17:
+			if a.err == nil || a.recorded {
+				t.Errorf("the invalid delivery: recorded=%v err=%v, want an error", a.recorded, a.err)
+			}
+		case a.err != nil:
+			t.Errorf("delivery %d: %v", i, a.err)
+		case a.recorded:
+			recordedIDs[id]++
+		}
+	}
+	for i := range 30 {
+		id := fmt.Sprintf("d-%d", i)
+		_, err := s.GetDelivery(ctx, id)
+		if i == 17 {
+			if err == nil {
+				t.Errorf("the invalid delivery was stored")
+			}
+			continue
+		}
+		if err != nil || recordedIDs[id] != 1 {
+			t.Errorf("delivery %s: stored err=%v, recorded %d times, want stored and recorded once", id, err, recordedIDs[id])
+		}
+		jobs, _ := s.ListJobs(ctx, store.JobFilter{DeliveryID: id})
+		if len(jobs) != 1 {
+			t.Errorf("delivery %s has %d jobs, want 1", id, len(jobs))
+		}
+	}
 }

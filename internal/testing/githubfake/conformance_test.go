@@ -15,9 +15,10 @@ import (
 	"github.com/classla/gantry/internal/testing/githubfake"
 )
 
-// description is GitHub's OpenAPI description, loaded once per test binary. The full document is ~13 MB
-// of JSON; kin-openapi needs about 2 s and 400 MB to load all of it, so only the fake's routes and the
-// components they reference (transitively) are handed to it.
+// description is GitHub's OpenAPI description, loaded once per test binary. The document is ~13 MB of
+// JSON; decoding all of it into Go values (let alone loading it into kin-openapi) takes seconds and
+// hundreds of MB, so it is read as raw JSON and only the fake's operations and the components they
+// reference, transitively, are decoded and handed to kin-openapi.
 var description = sync.OnceValues(func() (*apiDescription, error) {
 	f, err := os.Open("testdata/api.github.com.json.gz")
 	if err != nil {
@@ -28,24 +29,35 @@ var description = sync.OnceValues(func() (*apiDescription, error) {
 	if err != nil {
 		return nil, err
 	}
-	var full map[string]any
+	var full rawDescription
 	if err := json.NewDecoder(gz).Decode(&full); err != nil {
 		return nil, fmt.Errorf("decoding the description: %w", err)
 	}
-	pruned, err := json.Marshal(prune(full, githubfake.Routes()))
+	pruned, err := full.prune(githubfake.Routes())
 	if err != nil {
 		return nil, err
 	}
-	doc, err := openapi3.NewLoader().LoadFromData(pruned)
+	b, err := json.Marshal(pruned)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(b)
 	if err != nil {
 		return nil, fmt.Errorf("loading the pruned description: %w", err)
 	}
-	return &apiDescription{paths: full["paths"].(map[string]any), doc: doc}, nil
+	return &apiDescription{paths: full.Paths, doc: doc}, nil
 })
 
+type rawDescription struct {
+	OpenAPI    string                                `json:"openapi"`
+	Info       json.RawMessage                       `json:"info"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`      // path → method (or "parameters") → JSON
+	Components map[string]map[string]json.RawMessage `json:"components"` // kind → name → JSON
+}
+
 type apiDescription struct {
-	paths map[string]any // every path item of the full description, as raw JSON
-	doc   *openapi3.T    // the fake's routes only
+	paths map[string]map[string]json.RawMessage // every path of the full description
+	doc   *openapi3.T                           // the fake's routes only
 }
 
 func loadDescription(t *testing.T) *apiDescription {
@@ -58,63 +70,72 @@ func loadDescription(t *testing.T) *apiDescription {
 }
 
 // prune keeps the operations of the fake's routes and every component they reference.
-func prune(full map[string]any, routes []githubfake.Route) map[string]any {
-	allPaths := full["paths"].(map[string]any)
-	allComponents := full["components"].(map[string]any)
-	paths := map[string]any{}
-	for _, r := range routes {
-		item, ok := allPaths[r.Path].(map[string]any)
-		if !r.API || !ok {
-			continue
-		}
-		kept, _ := paths[r.Path].(map[string]any)
-		if kept == nil {
-			kept = map[string]any{}
-			if params, ok := item["parameters"]; ok {
-				kept["parameters"] = params
-			}
-			paths[r.Path] = kept
-		}
-		if op, ok := item[strings.ToLower(r.Method)]; ok {
-			kept[strings.ToLower(r.Method)] = op
-		}
-	}
-	components := map[string]any{}
-	var walk func(v any)
-	walk = func(v any) {
+func (full *rawDescription) prune(routes []githubfake.Route) (map[string]any, error) {
+	paths := map[string]map[string]any{}
+	components := map[string]map[string]any{}
+	var walk func(v any) error
+	walk = func(v any) error {
 		switch v := v.(type) {
 		case map[string]any:
 			if ref, ok := v["$ref"].(string); ok {
 				kind, name, _ := strings.Cut(strings.TrimPrefix(ref, "#/components/"), "/")
-				byKind, _ := components[kind].(map[string]any)
-				if byKind == nil {
-					byKind = map[string]any{}
-					components[kind] = byKind
+				if components[kind] == nil {
+					components[kind] = map[string]any{}
 				}
-				if _, done := byKind[name]; !done {
-					target := allComponents[kind].(map[string]any)[name]
-					byKind[name] = target
-					walk(target)
+				if _, done := components[kind][name]; !done {
+					var target any
+					if err := json.Unmarshal(full.Components[kind][name], &target); err != nil {
+						return fmt.Errorf("component %s: %w", ref, err)
+					}
+					components[kind][name] = target
+					if err := walk(target); err != nil {
+						return err
+					}
 				}
 			}
 			for _, child := range v {
-				walk(child)
+				if err := walk(child); err != nil {
+					return err
+				}
 			}
 		case []any:
 			for _, child := range v {
-				walk(child)
+				if err := walk(child); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, r := range routes {
+		item := full.Paths[r.Path]
+		if !r.API || item == nil {
+			continue
+		}
+		if paths[r.Path] == nil {
+			paths[r.Path] = map[string]any{}
+		}
+		for _, key := range []string{"parameters", strings.ToLower(r.Method)} {
+			if raw, ok := item[key]; ok {
+				var v any
+				if err := json.Unmarshal(raw, &v); err != nil {
+					return nil, fmt.Errorf("%s %s: %w", key, r.Path, err)
+				}
+				if err := walk(v); err != nil {
+					return nil, err
+				}
+				paths[r.Path][key] = v
 			}
 		}
 	}
-	walk(paths)
-	return map[string]any{"openapi": full["openapi"], "info": full["info"], "paths": paths, "components": components}
+	return map[string]any{"openapi": full.OpenAPI, "info": full.Info, "paths": paths, "components": components}, nil
 }
 
 func TestEveryRouteOfTheFakeIsInGitHubsDescription(t *testing.T) {
 	t.Parallel()
 	d := loadDescription(t)
 	for _, r := range githubfake.Routes() {
-		item, _ := d.paths[r.Path].(map[string]any)
+		item := d.paths[r.Path]
 		_, hasMethod := item[strings.ToLower(r.Method)]
 		switch {
 		case r.API && !hasMethod:
