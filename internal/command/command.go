@@ -41,15 +41,15 @@ func (n Name) NeedsWrite() bool {
 	return n != NamePlan && n != NameHelp
 }
 
-// Command is a parsed comment command.
+// Command is a parsed comment command. It travels in job specs, so its JSON names are stable.
 type Command struct {
-	Name         Name
-	Projects     []string // -p / --project, in the order given, without duplicates; nil for none
-	Args         []string // Terraform arguments after `--` (plan only), each normalised to -name or -name=value
-	ConfirmDrift bool     // apply --confirm-drift
-	ConfirmCost  bool     // apply --confirm-cost
-	Service      string   // rollback [SERVICE]
-	To           string   // rollback --to: a deployment ID, or a commit SHA in lowercase
+	Name         Name     `json:"name"`
+	Projects     []string `json:"projects,omitempty"`      // -p / --project, in the order given, without duplicates; nil for none
+	Args         []string `json:"args,omitempty"`          // Terraform arguments after `--` (plan only), each normalised to -name or -name=value
+	ConfirmDrift bool     `json:"confirm_drift,omitempty"` // apply --confirm-drift
+	ConfirmCost  bool     `json:"confirm_cost,omitempty"`  // apply --confirm-cost
+	Service      string   `json:"service,omitempty"`       // rollback [SERVICE]
+	To           string   `json:"to,omitempty"`            // rollback --to: a deployment ID, or a commit SHA in lowercase
 }
 
 // Parse reads a pull-request comment body.

@@ -42,25 +42,32 @@ func (c *Client) UpsertComment(ctx context.Context, repo Repo, pr int, marker, b
 	}
 	parts := m.split(body)
 
+	// Reuse the leading run of parts that still exist; anything after it is stale (left over from a
+	// longer body, or out of order because someone deleted a part) and is replaced, so that the parts
+	// keep reading in order.
+	reused := 0
+	for reused < len(parts) && existing[reused+1] != nil {
+		reused++
+	}
 	ids := make([]int64, len(parts))
-	for i, part := range parts {
-		if old, ok := existing[i+1]; ok {
-			if old.GetBody() != part {
-				if err := c.editComment(ctx, repo, pr, old.GetID(), part); err != nil {
-					return nil, err
-				}
+	for i, part := range parts[:reused] {
+		old := existing[i+1]
+		if old.GetBody() != part {
+			if err := c.editComment(ctx, repo, pr, old.GetID(), part); err != nil {
+				return nil, err
 			}
-			ids[i] = old.GetID()
-			continue
 		}
-		created, _, err := c.gh.Issues.CreateComment(ctx, repo.Owner, repo.Name, pr, &gh.IssueComment{Body: &part})
+		ids[i] = old.GetID()
+	}
+	if err := c.deleteStale(ctx, repo, pr, existing, reused); err != nil {
+		return nil, err
+	}
+	for i := reused; i < len(parts); i++ {
+		created, _, err := c.gh.Issues.CreateComment(ctx, repo.Owner, repo.Name, pr, &gh.IssueComment{Body: &parts[i]})
 		if err != nil {
 			return nil, fmt.Errorf("creating part %d of the %s comment on %s#%d: %w", i+1, m.name, repo, pr, redact(err))
 		}
 		ids[i] = created.GetID()
-	}
-	if err := c.deleteLeftovers(ctx, repo, pr, existing, len(parts)); err != nil {
-		return nil, err
 	}
 	return ids, nil
 }
@@ -97,7 +104,7 @@ func (c *Client) editComment(ctx context.Context, repo Repo, pr int, id int64, b
 	return nil
 }
 
-func (c *Client) deleteLeftovers(ctx context.Context, repo Repo, pr int, existing map[int]*gh.IssueComment, keep int) error {
+func (c *Client) deleteStale(ctx context.Context, repo Repo, pr int, existing map[int]*gh.IssueComment, keep int) error {
 	var extra []int
 	for n := range existing {
 		if n > keep {
@@ -108,7 +115,7 @@ func (c *Client) deleteLeftovers(ctx context.Context, repo Repo, pr int, existin
 	for _, n := range extra {
 		id := existing[n].GetID()
 		if _, err := c.gh.Issues.DeleteComment(ctx, repo.Owner, repo.Name, id); err != nil {
-			return fmt.Errorf("deleting leftover comment %d (part %d) on %s#%d: %w", id, n, repo, pr, redact(err))
+			return fmt.Errorf("deleting stale comment %d (part %d) on %s#%d: %w", id, n, repo, pr, redact(err))
 		}
 	}
 	return nil

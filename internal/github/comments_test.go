@@ -222,6 +222,53 @@ func TestUpsertCommentDeletesLeftoverPartsWhenTheBodyShrinks(t *testing.T) {
 	}
 }
 
+func TestUpsertCommentKeepsPartsInOrderWhenSomeoneDeletedOne(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		deleted int // index of the part removed by hand
+	}{
+		{name: "the main comment was deleted", deleted: 0},
+		{name: "a middle part was deleted", deleted: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake, c := newPRFake(t)
+			long, _ := longPlanBody(200_000)
+			before, err := c.UpsertComment(t.Context(), lms, 7, marker, long)
+			if err != nil {
+				t.Fatalf("first UpsertComment: %v", err)
+			}
+			fake.RemoveComment(before[tt.deleted])
+
+			after, err := c.UpsertComment(t.Context(), lms, 7, marker, long)
+			if err != nil {
+				t.Fatalf("second UpsertComment: %v", err)
+			}
+			comments := fake.Comments("classla/lms", 7)
+			if len(comments) != len(before) {
+				t.Fatalf("%d comments after the upsert, want %d parts", len(comments), len(before))
+			}
+			for i, cm := range comments {
+				if cm.ID != after[i] {
+					t.Errorf("comment %d has ID %d, upsert reported %d", i, cm.ID, after[i])
+				}
+				if i == 0 && !strings.HasPrefix(cm.Body, marker) {
+					t.Errorf("the first comment is not the main part: %.60q", cm.Body)
+				}
+				if i > 0 && !strings.HasPrefix(cm.Body, fmt.Sprintf("<!-- gantry:project=production part=%d -->", i+1)) {
+					t.Errorf("comment %d is not part %d: %.60q", i, i+1, cm.Body)
+				}
+			}
+			// Parts before the deleted one are kept, the rest replaced.
+			if diff := cmp.Diff(before[:tt.deleted], after[:tt.deleted]); diff != "" {
+				t.Errorf("parts before the deleted one were not reused (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestReplyPostsANewPlainComment(t *testing.T) {
 	t.Parallel()
 	fake, c := newPRFake(t)

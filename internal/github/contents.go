@@ -73,10 +73,10 @@ func (c *Client) Tarball(ctx context.Context, repo Repo, ref string, w io.Writer
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		if resp.Request.URL.Host == c.app.api.Host {
+		if resp.Request.URL.String() == req.URL.String() {
 			return fmt.Errorf("%s: %w", what, gh.CheckResponse(resp))
 		}
-		// The download URL carries a token: name only its host.
+		// The download URL GitHub redirected to carries a token: name only its host.
 		return fmt.Errorf("%s: the download host %s answered %s", what, resp.Request.URL.Host, resp.Status)
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {

@@ -2,11 +2,16 @@ package render
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/classla/gantry/internal/plan"
 )
+
+// versionLike is a version number that needs no quoting: 1.5.7, 1.10.0-beta1.
+var versionLike = regexp.MustCompile(`^[0-9][0-9A-Za-z.+-]*$`)
 
 // errorLines is how much of a failed command's standard error a comment shows: the end,
 // where Terraform prints the diagnostics that stopped it.
@@ -26,7 +31,7 @@ func humanDuration(d time.Duration) string {
 	case d < time.Second:
 		return "under a second"
 	case d < 10*time.Second:
-		return fmt.Sprintf("%.1f s", d.Seconds())
+		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + " s"
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Round(time.Second).Seconds()))
 	}
@@ -52,7 +57,9 @@ func facts(c PlanComment, quote func(string) string) string {
 	if c.Workspace != "" {
 		parts = append(parts, "workspace "+quote(c.Workspace))
 	}
-	if v := strings.TrimSpace(c.TerraformVersion); v != "" {
+	if v := strings.TrimSpace(c.TerraformVersion); versionLike.MatchString(v) {
+		parts = append(parts, "Terraform "+v)
+	} else if v != "" {
 		parts = append(parts, "Terraform "+quote(v))
 	}
 	if c.Duration > 0 {

@@ -81,7 +81,8 @@ type Store interface {
 	// task definitions, GitHub deployment id, error, times).
 	UpdateDeployment(ctx context.Context, d Deployment) error
 	GetDeployment(ctx context.Context, id int64) (Deployment, error)
-	// ListDeployments returns the deployments of a service in repo, newest first (limit<=0: all).
+	// ListDeployments returns the deployments of a service in repo, newest first (limit<=0: all);
+	// an empty repo or service matches every one.
 	ListDeployments(ctx context.Context, repo, service string, limit int) ([]Deployment, error)
 
 	// SaveInstallation inserts or updates a GitHub App installation.

@@ -267,7 +267,7 @@ func TestEventsBecomeJobs(t *testing.T) {
 		{"a plan command on a pull request is queued parsed", "issue_comment",
 			func(t testing.TB) []byte { return comment(t, "/plan -p production", nil) }, flow.Policy{},
 			[]want{{flow.KindCommand, map[string]any{"number": 1.0, "author": "Codertocat",
-				"command": map[string]any{"Name": "plan", "Projects": []any{"production"}}}}}},
+				"command": map[string]any{"name": "plan", "projects": []any{"production"}}}}}},
 		{"a malformed command is queued for a usage reply", "issue_comment",
 			func(t testing.TB) []byte { return comment(t, "/plan --bogus", nil) }, flow.Policy{},
 			[]want{{flow.KindCommand, nil}}},

@@ -79,10 +79,21 @@ func (s *Store) GetDeployment(ctx context.Context, id int64) (store.Deployment, 
 	return d, nil
 }
 
-// ListDeployments returns the deployments of service in repo, newest first (limit<=0: all).
+// ListDeployments returns the deployments of service in repo, newest first (limit<=0: all);
+// an empty repo or service matches every one.
 func (s *Store) ListDeployments(ctx context.Context, repo, service string, limit int) ([]store.Deployment, error) {
-	q := "SELECT " + deploymentColumns + " FROM deployments WHERE repo = ? AND service = ? ORDER BY id DESC"
-	args := []any{repo, service}
+	// Conditions are left out rather than made optional, so the (repo, service, id) index serves.
+	q := "SELECT " + deploymentColumns + " FROM deployments WHERE 1=1"
+	var args []any
+	if repo != "" {
+		q += " AND repo = ?"
+		args = append(args, repo)
+	}
+	if service != "" {
+		q += " AND service = ?"
+		args = append(args, service)
+	}
+	q += " ORDER BY id DESC"
 	if limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, limit)

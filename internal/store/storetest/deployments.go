@@ -113,7 +113,7 @@ func deploymentList(t *testing.T, s store.Store) {
 	first := mustCreateDeployment(t, s, deployment("acme/app", "backend", "aaaa"))
 	second := mustCreateDeployment(t, s, deployment("acme/app", "backend", "bbbb"))
 	frontend := mustCreateDeployment(t, s, deployment("acme/app", "frontend", "cccc"))
-	mustCreateDeployment(t, s, deployment("acme/other", "backend", "dddd"))
+	other := mustCreateDeployment(t, s, deployment("acme/other", "backend", "dddd"))
 	third := mustCreateDeployment(t, s, deployment("acme/app", "backend", "eeee"))
 	tests := []struct {
 		name          string
@@ -125,6 +125,8 @@ func deploymentList(t *testing.T, s store.Store) {
 		{"a limit keeps the newest", "acme/app", "backend", 2, []store.Deployment{third, second}},
 		{"another service has its own", "acme/app", "frontend", 0, []store.Deployment{frontend}},
 		{"an unknown service has none", "acme/app", "worker", 0, nil},
+		{"an empty service lists every service of the repository", "acme/app", "", 0, []store.Deployment{third, frontend, second, first}},
+		{"an empty repository lists every repository (the status page)", "", "", 3, []store.Deployment{third, other, frontend}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ type checkRunRequest struct {
 	} `json:"output"`
 }
 
-// apply validates req as GitHub does and copies it onto run; it reports false after answering 422.
+// applyCheckRun validates req as GitHub does and copies it onto run; it reports false after answering 422.
 func (c *call) applyCheckRun(req checkRunRequest, run *CheckRun) bool {
 	set := func(dst *string, src *string) {
 		if src != nil {
@@ -72,19 +72,27 @@ func (c *call) applyCheckRun(req checkRunRequest, run *CheckRun) bool {
 	} else if run.Status == "completed" && run.CompletedAt.IsZero() {
 		run.CompletedAt = now()
 	}
-	if o := req.Output; o != nil {
-		if o.Title == nil || o.Summary == nil || *o.Summary == "" {
-			c.invalid("CheckRun", "output", "output requires a title and a summary")
+	return c.applyCheckRunOutput(req, run)
+}
+
+func (c *call) applyCheckRunOutput(req checkRunRequest, run *CheckRun) bool {
+	o := req.Output
+	if o == nil {
+		return true
+	}
+	if o.Title == nil || o.Summary == nil || *o.Summary == "" {
+		c.invalid("CheckRun", "output", "output requires a title and a summary")
+		return false
+	}
+	for _, f := range []*string{o.Summary, o.Text} {
+		if f != nil && utf8.RuneCountInString(*f) > maxCheckRunText {
+			c.invalid("CheckRun", "output", fmt.Sprintf("Output text is too long (maximum is %d characters)", maxCheckRunText))
 			return false
 		}
-		for _, f := range []*string{o.Summary, o.Text} {
-			if f != nil && utf8.RuneCountInString(*f) > maxCheckRunText {
-				c.invalid("CheckRun", "output", fmt.Sprintf("Output text is too long (maximum is %d characters)", maxCheckRunText))
-				return false
-			}
-		}
-		run.Title, run.Summary = *o.Title, *o.Summary
-		set(&run.Text, o.Text)
+	}
+	run.Title, run.Summary = *o.Title, *o.Summary
+	if o.Text != nil {
+		run.Text = *o.Text
 	}
 	return true
 }

@@ -104,13 +104,6 @@ func (s *Server) deleteComment(c *call) {
 	if !ok {
 		return
 	}
-	delete(s.comments, cm.ID)
-	ids := cm.repo.issueComments[cm.issue]
-	for i, id := range ids {
-		if id == cm.ID {
-			cm.repo.issueComments[cm.issue] = append(ids[:i:i], ids[i+1:]...)
-			break
-		}
-	}
+	s.removeComment(cm)
 	c.w.WriteHeader(http.StatusNoContent)
 }

@@ -107,6 +107,29 @@ func (s *Server) AddComment(repo string, pr int, user, body string) int64 {
 	return s.addComment(s.mustRepo(repo), pr, user, "User", body).ID
 }
 
+// RemoveComment deletes a comment, as a person would in the web interface.
+func (s *Server) RemoveComment(id int64) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.comments[id]
+	if c == nil {
+		s.t.Fatalf("githubfake: there is no comment %d to remove", id)
+	}
+	s.removeComment(c)
+}
+
+func (s *Server) removeComment(c *commentState) {
+	delete(s.comments, c.ID)
+	ids := c.repo.issueComments[c.issue]
+	for i, id := range ids {
+		if id == c.ID {
+			c.repo.issueComments[c.issue] = append(ids[:i:i], ids[i+1:]...)
+			return
+		}
+	}
+}
+
 func (s *Server) addComment(r *repoState, issue int, user, userType, body string) *commentState {
 	t := now()
 	c := &commentState{

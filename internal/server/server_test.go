@@ -1,0 +1,91 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/classla/gantry/internal/server"
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/store/sqlite"
+)
+
+func newServer(t *testing.T) (*server.Server, store.Store) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &server.Server{Store: st, Webhook: http.NotFoundHandler(), Log: slog.New(slog.DiscardHandler), Version: "gantry 1.0.0"}, st
+}
+
+func get(t *testing.T, h http.Handler, method, path string) (int, string) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(method, path, nil))
+	b, _ := io.ReadAll(w.Body)
+	return w.Code, string(b)
+}
+
+func TestReadinessFollowsTheDatabase(t *testing.T) {
+	t.Parallel()
+	s, st := newServer(t)
+	h := s.Handler()
+	if code, _ := get(t, h, "GET", "/readyz"); code != http.StatusOK {
+		t.Errorf("readyz with a working database: %d, want 200", code)
+	}
+	st.Close()
+	if code, body := get(t, h, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "database") {
+		t.Errorf("readyz with the database closed: %d %q, want 503 naming the database", code, body)
+	}
+	if code, _ := get(t, h, "GET", "/healthz"); code != http.StatusOK {
+		t.Errorf("healthz must stay 200 while the process serves, got %d", code)
+	}
+}
+
+func TestWebhookEndpointOnlyTakesPOST(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t)
+	if code, _ := get(t, s.Handler(), "GET", "/webhooks/github"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /webhooks/github: %d, want 405", code)
+	}
+}
+
+func TestStatusPageShowsLocksJobsAndDeployments(t *testing.T) {
+	t.Parallel()
+	s, st := newServer(t)
+	ctx := context.Background()
+	if _, _, err := st.AcquireLock(ctx, store.Lock{Repo: "classla/lms", Project: "production", Workspace: "default", PR: 12, User: "alice", SHA: "a1b2c3d4e5f6"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EnqueueJob(ctx, store.NewJob{Kind: "pull_request", Repo: "classla/lms", PR: 12, SHA: "a1b2c3d4e5f6"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateDeployment(ctx, store.Deployment{Repo: "classla/lms", Service: "backend", SHA: "0fedcba98765", PR: 11,
+		Actor: "bob", State: store.DeploymentSuccess, ImageDigest: "sha256:4f2a"}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, s.Handler(), "GET", "/")
+	if code != http.StatusOK {
+		t.Fatalf("status page: %d", code)
+	}
+	for _, want := range []string{"gantry 1.0.0", "production", "#12 (alice)", "<code>a1b2c3d</code>", "pull_request", "queued",
+		"backend", "<code>0fedcba</code>", "bob", "success", "sha256:4f2a"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	// Names come from GitHub users; the page must escape them.
+	if _, _, err := st.AcquireLock(ctx, store.Lock{Repo: "classla/lms", Project: "staging", Workspace: "default", PR: 13, User: "<script>x</script>"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, s.Handler(), "GET", "/"); strings.Contains(body, "<script>x") {
+		t.Error("status page does not escape a user name")
+	}
+}
