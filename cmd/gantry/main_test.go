@@ -107,3 +107,54 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestPlanRendersASavedPlan(t *testing.T) {
+	t.Parallel()
+	example := filepath.Join("..", "..", "examples", "classla", "plan.json")
+	code, out, errOut := gantry(t, nil, "plan", "examples/classla", "--from-json", example)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// What a reviewer must see first: whose comment, what happens, what is destroyed; the
+	// Terraform output from the .txt beside the JSON comes collapsed at the end.
+	for _, want := range []string{
+		"<!-- gantry:project=examples-classla -->",
+		"**Plan: 3 to add, 3 to change, 3 to destroy.**",
+		"`module.network.aws_nat_gateway.this[1]`",
+		"<summary>Show plan output (",
+		"Applies automatically when this pull request is merged.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+	code, out, _ = gantry(t, nil, "plan", "examples/classla", "--from-json", example, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"destroyed"`) {
+		t.Errorf("--format json: exit %d, %q", code, out)
+	}
+}
+
+func TestPlanRefusesWhatItCannotRender(t *testing.T) {
+	t.Parallel()
+	notPlan := filepath.Join(t.TempDir(), "state.json")
+	writeFile(t, notPlan, `{"version": 4, "terraform_version": "1.5.7", "resources": []}`)
+	cases := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"a file that is not a plan", []string{"plan", ".", "--from-json", notPlan}, "not a `terraform show -json` plan"},
+		{"a missing file", []string{"plan", ".", "--from-json", notPlan + ".missing"}, "no such file"},
+		{"an unknown format", []string{"plan", ".", "--from-json", notPlan, "--format", "html"}, "use markdown, text or json"},
+		{"a directory without a saved plan", []string{"plan", "."}, "pass --from-json"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := gantry(t, nil, c.args...)
+			if code != 2 || !strings.Contains(errOut, c.says) {
+				t.Errorf("exit %d, %q: want 2 saying %q", code, errOut, c.says)
+			}
+		})
+	}
+}

@@ -168,6 +168,10 @@ func TestParseRejects(t *testing.T) {
 		yaml: head + "  - dir: .\n",
 		want: []Problem{{3, 5, "projects[0]", "a project in the repository root needs a name: set name"}},
 	}, {
+		name: "a dir with backslashes, reported once although the default name comes from it",
+		yaml: head + "  - dir: infra\\prod\n",
+		want: []Problem{{3, 10, "projects[0].dir", `write "infra\\prod" as "infra/prod": use forward slashes`}},
+	}, {
 		name: "an empty when_modified list, which would never plan",
 		yaml: head + "  - {dir: infra, when_modified: []}\n",
 		want: []Problem{{3, 33, "projects[0].when_modified", "lists no patterns: leave it out for the default, or use autoplan: false"}},

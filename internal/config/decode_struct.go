@@ -170,6 +170,10 @@ func (d *decoder) mergeEntries(n ast.Node, path string, visiting []ast.Node) []e
 func (d *decoder) keyName(k ast.MapKeyNode, path string) (string, bool) {
 	var n ast.Node = k
 	if mk, ok := k.(*ast.MappingKeyNode); ok {
+		if mk.Value == nil {
+			d.ps.fail(nodePosition(k), path, "a key is empty: write a key name before the colon")
+			return "", false
+		}
 		n = mk.Value
 	}
 	n = d.resolve(n, path)

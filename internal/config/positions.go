@@ -83,6 +83,9 @@ func joinPath(parent, key string) string {
 // nodePosition is where a node starts as a reader sees it: a block mapping starts at its
 // first key, not at the first ':' the parser records as its token.
 func nodePosition(n ast.Node) position {
+	if n == nil {
+		return position{}
+	}
 	if m, ok := n.(*ast.MappingNode); ok && !m.IsFlowStyle && len(m.Values) > 0 {
 		return nodePosition(m.Values[0].Key)
 	}

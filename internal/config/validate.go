@@ -35,8 +35,8 @@ func validate(r *Repo, ps *problems) {
 	projects := map[string]string{} // name → path of the project that has it
 	for i := range r.Projects {
 		at := fmt.Sprintf("projects[%d]", i)
-		validateProject(&r.Projects[i], at, ps)
-		validateProjectName(&r.Projects[i], at, ps, projects)
+		dirOK := validateProject(&r.Projects[i], at, ps)
+		validateProjectName(&r.Projects[i], at, dirOK, ps, projects)
 	}
 	services := map[string]string{}
 	for i := range r.Services {
@@ -46,11 +46,11 @@ func validate(r *Repo, ps *problems) {
 	}
 }
 
-func validateProject(p *Project, at string, ps *problems) {
+// validateProject checks one project and reports whether its dir is fine.
+func validateProject(p *Project, at string, ps *problems) (dirOK bool) {
+	dirOK = p.Dir != "" && checkRelPath(ps, at+".dir", p.Dir, ".")
 	if p.Dir == "" {
 		ps.at(at+".dir", "must not be empty: use \".\" for the repository root")
-	} else {
-		checkRelPath(ps, at+".dir", p.Dir, ".")
 	}
 	if !workspacePattern.MatchString(p.Workspace) {
 		ps.at(at+".workspace", "%q is not a workspace name: use letters, digits, \".\", \"_\" and \"-\"", p.Workspace)
@@ -77,9 +77,10 @@ func validateProject(p *Project, at string, ps *problems) {
 	if m := p.Cost.MaxMonthlyIncrease; m != nil && *m < 0 {
 		ps.at(at+".cost.max_monthly_increase", "%v is negative: set the largest monthly increase in USD that may apply without confirmation, 0 or more", *m)
 	}
+	return dirOK
 }
 
-func validateProjectName(p *Project, at string, ps *problems, seen map[string]string) {
+func validateProjectName(p *Project, at string, dirOK bool, ps *problems, seen map[string]string) {
 	namePath, from := at+".name", ""
 	if !ps.pos.written(namePath) {
 		// The default name comes from dir, so point at dir.
@@ -90,8 +91,8 @@ func validateProjectName(p *Project, at string, ps *problems, seen map[string]st
 		}
 	}
 	switch {
-	case ps.pos.isBad(namePath) || p.Dir == "" && from != "":
-		return
+	case from != "" && !dirOK:
+		return // the problem with dir is reported already
 	case p.Name == "":
 		ps.at(namePath, "must not be empty")
 	case !namePattern.MatchString(p.Name):
@@ -169,8 +170,8 @@ func validateAWS(a AWS, at string, ps *problems) {
 }
 
 // checkRelPath checks a slash-separated path relative to base (itself relative to the
-// repository root) stays clean and inside the repository.
-func checkRelPath(ps *problems, at, p, base string) {
+// repository root) stays clean and inside the repository, and reports whether it does.
+func checkRelPath(ps *problems, at, p, base string) bool {
 	full := path.Join(base, p)
 	switch {
 	case p == "":
@@ -183,7 +184,10 @@ func checkRelPath(ps *problems, at, p, base string) {
 		ps.at(at, "%q points outside the repository", p)
 	case path.Clean(p) != p:
 		ps.at(at, "write %q as %q", p, path.Clean(p))
+	default:
+		return true
 	}
+	return false
 }
 
 // checkGlobs checks when_modified patterns, relative to dir; unlisted (nil) means the default.

@@ -21,8 +21,8 @@ const MaxCommentLength = 65536
 //
 // A body longer than MaxCommentLength continues in numbered comments, each with its own marker
 // ("<!-- gantry:project=production part=2 -->") and a "production — continued, part 2 of 3" heading;
-// continuation comments left over from an earlier, longer body are deleted. It returns the IDs of the
-// comments in reading order.
+// continuation comments left over from an earlier, longer body, or out of order because someone deleted
+// a part, are deleted and replaced. It returns the IDs of the comments in reading order.
 func (c *Client) UpsertComment(ctx context.Context, repo Repo, pr int, marker, body string) ([]int64, error) {
 	m, err := parseMarker(marker)
 	if err != nil {

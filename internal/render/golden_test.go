@@ -4,11 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/classla/gantry/internal/plan"
+	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata with the current output")
@@ -46,6 +46,7 @@ func (stubCost) Text() string {
 
 // The demo: the example stack's pull request, as `make demo` shows it.
 func demoComment(t *testing.T) PlanComment {
+	t.Helper()
 	return PlanComment{
 		Project:          "production",
 		Dir:              "terraform",
@@ -60,6 +61,7 @@ func demoComment(t *testing.T) PlanComment {
 }
 
 func goldenComments(t *testing.T) map[string]PlanComment {
+	t.Helper()
 	normal := demoComment(t)
 
 	noChanges := normal
@@ -117,34 +119,16 @@ func checkGolden(t *testing.T, name, got string) {
 		}
 		return
 	}
-	want := readFile(t, path)
-	if got != want {
-		t.Errorf("%s differs from %s (run `go test ./internal/render -update` and read the diff):\n%s", name, path, firstDifference(want, got))
+	if diff := cmp.Diff(readFile(t, path), got); diff != "" {
+		t.Errorf("%s differs from %s; run `go test ./internal/render -update` and read the change (-golden +got):\n%s", name, path, diff)
 	}
 }
-
-func firstDifference(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return "line " + itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl
-		}
-	}
-	return "(same lines, different endings)"
-}
-
-func itoa(n int) string { return thousands(n) }
 
 func TestGoldenMarkdown(t *testing.T) {
+	t.Parallel()
 	for name, c := range goldenComments(t) {
 		t.Run(name+" comment reads as reviewed", func(t *testing.T) {
+			t.Parallel()
 			got, err := PlanMarkdown(c)
 			if err != nil {
 				t.Fatal(err)
@@ -155,9 +139,11 @@ func TestGoldenMarkdown(t *testing.T) {
 }
 
 func TestGoldenText(t *testing.T) {
+	t.Parallel()
 	comments := goldenComments(t)
 	for _, name := range []string{"normal", "no_changes", "destroy_replace", "failed", "hostile"} {
 		t.Run(name+" terminal output reads as reviewed", func(t *testing.T) {
+			t.Parallel()
 			got, err := PlanText(comments[name])
 			if err != nil {
 				t.Fatal(err)
@@ -168,9 +154,11 @@ func TestGoldenText(t *testing.T) {
 }
 
 func TestGoldenJSON(t *testing.T) {
+	t.Parallel()
 	comments := goldenComments(t)
 	for _, name := range []string{"normal", "failed"} {
 		t.Run(name+" JSON reads as reviewed", func(t *testing.T) {
+			t.Parallel()
 			got, err := PlanJSON(comments[name])
 			if err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,6 +137,55 @@ func TestTheFakeChecksAppAndInstallationCredentials(t *testing.T) {
 	}
 }
 
+// mintToken returns an Authorization header value with a fresh installation token.
+func mintToken(t *testing.T, fake *githubfake.Server) string {
+	t.Helper()
+	status, _, minted := do(t, "POST", fake.URL()+"app/installations/1/access_tokens", "Bearer "+appJWT(t, fake, fmt.Sprint(fake.AppID()), time.Minute), "")
+	if status != http.StatusCreated {
+		t.Fatalf("minting answered %d", status)
+	}
+	return "token " + fmt.Sprint(minted["token"])
+}
+
+func TestTheFakeEnforcesGitHubsLimits(t *testing.T) {
+	t.Parallel()
+	fake := githubfake.New(t)
+	fake.AddRepo("classla", "lms", "main")
+	fake.AddPullRequest("classla/lms", githubfake.PR{Number: 7})
+	token := mintToken(t, fake)
+	quoted := func(n int) string { return strconv.Quote(strings.Repeat("é", n)) }
+	api := fake.URL() + "repos/classla/lms/"
+	tests := []struct {
+		name, method, url, body string
+		want                    int
+	}{
+		{name: "a comment of 65,536 characters is accepted", method: "POST", url: api + "issues/7/comments",
+			body: `{"body":` + quoted(65536) + `}`, want: 201},
+		{name: "a comment of 65,537 characters is refused", method: "POST", url: api + "issues/7/comments",
+			body: `{"body":` + quoted(65537) + `}`, want: 422},
+		{name: "an empty comment is refused", method: "POST", url: api + "issues/7/comments", body: `{"body":""}`, want: 422},
+		{name: "a comment on a missing pull request is not found", method: "POST", url: api + "issues/8/comments", body: `{"body":"x"}`, want: 404},
+		{name: "check-run text of 65,536 characters is refused", method: "POST", url: api + "check-runs",
+			body: `{"name":"n","head_sha":"abc","output":{"title":"t","summary":"s","text":` + quoted(65536) + `}}`, want: 422},
+		{name: "a completed check run without a conclusion is refused", method: "POST", url: api + "check-runs",
+			body: `{"name":"n","head_sha":"abc","status":"completed"}`, want: 422},
+		{name: "a deployment without a ref is refused", method: "POST", url: api + "deployments", body: `{"environment":"x"}`, want: 422},
+		{name: "a body that is not JSON is refused", method: "POST", url: api + "deployments", body: `{`, want: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, _, body := do(t, tt.method, tt.url, token, tt.body)
+			if status != tt.want {
+				t.Errorf("answered %d %v, want %d", status, body["message"], tt.want)
+			}
+			if status == 422 && (body["message"] != "Validation Failed" || body["errors"] == nil) {
+				t.Errorf("422 is not in GitHub's validation-error shape: %v", body)
+			}
+		})
+	}
+}
+
 func TestListsArePaginatedWithLinkHeaders(t *testing.T) {
 	t.Parallel()
 	fake := githubfake.New(t)
@@ -144,14 +194,11 @@ func TestListsArePaginatedWithLinkHeaders(t *testing.T) {
 	for i := range 70 {
 		fake.AddComment("classla/lms", 7, "alice", fmt.Sprint(i))
 	}
-	status, _, minted := do(t, "POST", fake.URL()+"app/installations/1/access_tokens", "Bearer "+appJWT(t, fake, fmt.Sprint(fake.AppID()), time.Minute), "")
-	if status != http.StatusCreated {
-		t.Fatalf("minting answered %d", status)
-	}
+	token := mintToken(t, fake)
 	base := fake.URL() + "repos/classla/lms/issues/7/comments"
 	// 70 comments at 30 a page (GitHub's default) make pages of 30, 30 and 10.
 	req, _ := http.NewRequest("GET", base+"?page=2", nil)
-	req.Header.Set("Authorization", "token "+fmt.Sprint(minted["token"]))
+	req.Header.Set("Authorization", token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func (s *Server) AddPullRequest(repo string, pr PR) {
 	r.pulls[pr.Number] = &pr
 }
 
-// SetFile sets the content of path on branch of repo.
+// SetFile sets the content of path at ref (a branch name or a commit SHA) of repo.
 func (s *Server) SetFile(repo, branch, path, content string) {
 	s.t.Helper()
 	s.mu.Lock()

@@ -8,6 +8,9 @@ output "alb_dns_name" {
 
 output "target_group_arn" {
   value = aws_lb_target_group.api.arn
+
+  # ECS refuses a target group that no listener uses yet.
+  depends_on = [aws_lb_listener.https]
 }
 
 output "web_acl_arn" {
