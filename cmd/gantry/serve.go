@@ -37,6 +37,9 @@ environment only, so they never show in the process list.`,
 			if err := s.Finish(e.getenv); err != nil {
 				return &usageError{fmt.Errorf("the server settings are incomplete:\n%w", err)}
 			}
+			if s.Executor == config.ExecutorActions {
+				return usagef("GANTRY_EXECUTOR=actions is not available in this version of gantry yet: set it to local (the default)")
+			}
 			return serve(cmd.Context(), e, &s, nil)
 		},
 	}
@@ -57,8 +60,10 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	}
 	defer st.Close()
 
+	// A bound on every GitHub call, so a hung connection cannot hold a worker forever; generous
+	// enough for a repository archive.
 	app, err := gh.NewApp(gh.AppConfig{AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
-		UserAgent: "gantry/" + version.Get().Version})
+		HTTPClient: &http.Client{Timeout: 5 * time.Minute}, UserAgent: "gantry/" + version.Get().Version})
 	if err != nil {
 		return &usageError{fmt.Errorf("GitHub App settings: %w", err)}
 	}
