@@ -3,9 +3,11 @@
 SHELL := /bin/bash
 GO ?= go
 TERRAFORM_VERSION := 1.5.7
+TOFU_VERSION := 1.10.6
 BIN := $(CURDIR)/bin
 # Tests find the Terraform binary the project builds, never one that happens to be installed.
 export GANTRY_TERRAFORM_BIN := $(BIN)/terraform
+export GANTRY_TOFU_BIN := $(BIN)/tofu
 export PATH := $(BIN):$(PATH)
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X github.com/classla/gantry/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)"
 
@@ -30,16 +32,27 @@ fmt-check: ## fail when a Go file is not gofmt-formatted
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-tools: $(BIN)/terraform ## build the tools the tests run (Terraform $(TERRAFORM_VERSION)) into bin/
+tools: $(BIN)/terraform $(BIN)/tofu ## build the tools the tests run (Terraform $(TERRAFORM_VERSION), OpenTofu $(TOFU_VERSION)) into bin/
 
 # Terraform is built from source with the Go toolchain (no download site is needed) and kept
 # in bin/ so later runs reuse it; the version check rebuilds it when TERRAFORM_VERSION moves.
-$(BIN)/terraform:
+$(BIN)/terraform: FORCE
 	@mkdir -p $(BIN)
 	@if [ -x $@ ] && $@ version 2>/dev/null | head -1 | grep -q "v$(TERRAFORM_VERSION)$$"; then exit 0; fi; \
 	echo "building Terraform $(TERRAFORM_VERSION) into bin/ (first run only, a few minutes)"; \
 	GOBIN=$(BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/hashicorp/terraform@v$(TERRAFORM_VERSION)
-	@$@ version | head -1
+	@$@ version 2>/dev/null | head -1
+
+# OpenTofu's go.mod has replace directives, so `go install` cannot build it: the module is
+# downloaded into the module cache and built there.
+$(BIN)/tofu: FORCE
+	@mkdir -p $(BIN)
+	@if [ -x $@ ] && $@ version 2>/dev/null | head -1 | grep -q "v$(TOFU_VERSION)"; then exit 0; fi; \
+	echo "building OpenTofu $(TOFU_VERSION) into bin/ (first run only, a few minutes)"; \
+	dir=$$(cd / && $(GO) mod download -json github.com/opentofu/opentofu@v$(TOFU_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	test -n "$$dir" || { echo "could not download github.com/opentofu/opentofu@v$(TOFU_VERSION)"; exit 1; }; \
+	cd "$$dir" && GOFLAGS=-buildvcs=false $(GO) build -o $@ ./cmd/tofu
+	@$@ version 2>/dev/null | head -1
 
 bench: ## run the benchmarks with allocation counts
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -47,6 +60,9 @@ bench: ## run the benchmarks with allocation counts
 fuzz: ## run each fuzz test for 30 s
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/command/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config/
+
+# The binaries' recipes always run; each checks the version it finds and rebuilds only on a mismatch.
+FORCE:
 
 clean: ## remove build output (keeps the cached Terraform)
 	rm -f $(BIN)/gantry

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 
 	gh "github.com/classla/gantry/internal/github"
@@ -18,7 +19,11 @@ type GitHub interface {
 	UpsertComment(ctx context.Context, repo gh.Repo, pr int, marker, body string) ([]int64, error)
 	Permission(ctx context.Context, repo gh.Repo, user string) (gh.Permission, error)
 	PullRequestFiles(ctx context.Context, repo gh.Repo, pr int) ([]string, error)
+	PullRequest(ctx context.Context, repo gh.Repo, pr int) (gh.PullRequest, error)
 	DefaultBranchFile(ctx context.Context, repo gh.Repo, path string) ([]byte, bool, error)
+	Tarball(ctx context.Context, repo gh.Repo, ref string, w io.Writer) error
+	CreateCheckRun(ctx context.Context, repo gh.Repo, run gh.CheckRun) (int64, error)
+	UpdateCheckRun(ctx context.Context, repo gh.Repo, id int64, run gh.CheckRun) error
 }
 
 // Clients gives the GitHub client of an installation.
@@ -31,9 +36,12 @@ func AppClients(app *gh.App) Clients {
 
 // Deps are the adapters the job handlers work through.
 type Deps struct {
-	Store  store.Store
-	GitHub Clients
-	Log    *slog.Logger
+	Store     store.Store
+	GitHub    Clients
+	Terraform Terraform
+	Workdirs  Workdirs
+	Policy    Policy
+	Log       *slog.Logger
 }
 
 // Handlers returns the handler of every job kind Intake queues.
@@ -44,6 +52,7 @@ func Handlers(d Deps) job.Registry {
 		KindForkNote:          handler(d, runForkNote),
 		KindCommand:           handler(d, runCommand),
 		KindInstallation:      handler(d, runInstallation),
+		KindPlan:              handler(d, runPlan),
 	}
 }
 

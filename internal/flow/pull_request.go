@@ -55,6 +55,8 @@ func routePullRequest(in *Intake, ev any) ([]store.NewJob, string, error) {
 // prResult is what a pull-request job found, recorded as the job's result.
 type prResult struct {
 	Projects []string `json:"projects"`
+	// Jobs are the plan jobs queued.
+	Jobs []int64 `json:"jobs,omitempty"`
 	// ConfigProblem is set when .gantry.yaml could not be used.
 	ConfigProblem string `json:"config_problem,omitempty"`
 }
@@ -96,7 +98,19 @@ func runPullRequest(ctx context.Context, t *task[PullRequestSpec]) (any, error) 
 		}
 	}
 	res := prResult{Projects: affectedProjects(cfg, files)}
-	t.Log.Info("projects affected", "projects", res.Projects, "files", len(files))
+	var specs []PlanSpec
+	for _, name := range res.Projects {
+		p, _ := cfg.Project(name)
+		if !p.Autoplan {
+			continue
+		}
+		specs = append(specs, PlanSpec{Number: s.Number, HeadSHA: s.HeadSHA, Trigger: "autoplan",
+			RequestedBy: s.Sender, Project: *p})
+	}
+	if res.Jobs, err = enqueuePlans(ctx, t.Store, t.Job, specs); err != nil {
+		return nil, err
+	}
+	t.Log.Info("projects affected", "projects", res.Projects, "files", len(files), "plan_jobs", res.Jobs)
 	return res, nil
 }
 

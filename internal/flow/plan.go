@@ -1,0 +1,219 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/classla/gantry/internal/config"
+	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/plan"
+	"github.com/classla/gantry/internal/render"
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/terraform"
+	"github.com/classla/gantry/internal/workdir"
+)
+
+// KindPlan plans one project of a pull request at one commit (spec PlanSpec).
+const KindPlan = "plan"
+
+// PlanSpec is everything a plan job needs, the project's configuration included, so that a
+// runner can execute it without reading .gantry.yaml again.
+type PlanSpec struct {
+	Number  int    `json:"number"`
+	HeadSHA string `json:"head_sha"`
+	// Trigger is "autoplan" or "comment"; RequestedBy is who pushed or commented.
+	Trigger     string         `json:"trigger"`
+	RequestedBy string         `json:"requested_by"`
+	Project     config.Project `json:"project"`
+	Args        []string       `json:"args,omitempty"`
+}
+
+// Terraform runs Terraform for the flows; internal/terraform's Runner implements it.
+type Terraform interface {
+	Plan(ctx context.Context, req terraform.PlanRequest) (*terraform.PlanResult, error)
+}
+
+// Workdirs hands out checkouts of a repository at a commit; internal/workdir implements it.
+type Workdirs interface {
+	Checkout(ctx context.Context, name string, fetch func(ctx context.Context, w io.Writer) error) (*workdir.Dir, error)
+}
+
+// planKey groups the plan jobs of one project of one pull request: a newer one supersedes older ones.
+func planKey(repo string, pr int, project string) string {
+	return fmt.Sprintf("plan:%s#%d:%s", repo, pr, project)
+}
+
+// checkName is the check run of a project's plans.
+func checkName(project string) string { return "gantry/plan: " + project }
+
+// enqueuePlans queues one plan job per project, canceling older plans of the same projects.
+func enqueuePlans(ctx context.Context, st store.Store, j store.Job, specs []PlanSpec) ([]int64, error) {
+	var ids []int64
+	for _, s := range specs {
+		key := planKey(j.Repo, s.Number, s.Project.Name)
+		if _, err := st.CancelJobs(ctx, key, 0); err != nil {
+			return ids, fmt.Errorf("canceling older plans of %s: %w", s.Project.Name, err)
+		}
+		nj, err := st.EnqueueJob(ctx, store.NewJob{Kind: KindPlan, InstallationID: j.InstallationID, Repo: j.Repo,
+			PR: s.Number, SHA: s.HeadSHA, Key: key, Spec: spec(s), MaxAttempts: 2})
+		if err != nil {
+			return ids, fmt.Errorf("queueing the plan of %s: %w", s.Project.Name, err)
+		}
+		ids = append(ids, nj.ID)
+	}
+	return ids, nil
+}
+
+// planResult is recorded as a plan job's result.
+type planResult struct {
+	LockedBy   int    `json:"locked_by,omitempty"`
+	PlanID     int64  `json:"plan_id,omitempty"`
+	HasChanges bool   `json:"has_changes"`
+	Summary    string `json:"summary,omitempty"`
+}
+
+// runPlan locks the project, plans it at the pull request's head commit, saves the plan and
+// shows it in the project's comment and check run.
+func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
+	s, p := t.Spec, t.Spec.Project
+	held, ok, err := t.Store.AcquireLock(ctx, store.Lock{Repo: t.Repo.String(), Project: p.Name, Workspace: p.Workspace,
+		PR: s.Number, User: s.RequestedBy, SHA: s.HeadSHA})
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", p.Name, err)
+	}
+	if !ok {
+		return reportLocked(ctx, t, held)
+	}
+
+	check, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: checkName(p.Name), HeadSHA: s.HeadSHA,
+		Status: "in_progress", Title: "Planning " + short(s.HeadSHA)})
+	if err != nil {
+		return nil, err
+	}
+	c, planned, runErr := planProject(ctx, t)
+	// The outcome is reported even when the job was canceled or the server is stopping.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if runErr != nil && ctx.Err() != nil {
+		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Status: "completed", Conclusion: "cancelled",
+			Title: "Superseded", Summary: "A newer plan of this pull request replaced this one."})
+		return nil, runErr
+	}
+	if c == nil { // gantry could not run Terraform at all (checkout failed): say so on the check run
+		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Status: "completed", Conclusion: "failure",
+			Title: "gantry could not plan", Summary: "```\n" + runErr.Error() + "\n```"})
+		return nil, runErr
+	}
+	body, err := render.PlanMarkdown(*c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.GH.UpsertComment(rctx, t.Repo, s.Number, render.Marker(p.Name), body); err != nil {
+		return nil, err
+	}
+	out := render.PlanCheckRun(*c)
+	if err := t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Status: "completed", Conclusion: out.Conclusion,
+		Title: out.Title, Summary: out.Summary, Text: out.Text}); err != nil {
+		return nil, err
+	}
+	if runErr != nil {
+		return nil, runErr
+	}
+	return planned, nil
+}
+
+// planProject checks the repository out and runs Terraform. c is the comment to show (nil when
+// Terraform never ran); err is set when planning failed.
+func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment, res *planResult, err error) {
+	s, p := t.Spec, t.Spec.Project
+	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
+		return t.GH.Tarball(ctx, t.Repo, s.HeadSHA, w)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("checking out %s at %s: %w", t.Repo, short(s.HeadSHA), err)
+	}
+	defer func() {
+		if rerr := dir.Remove(); rerr != nil {
+			t.Log.Warn("removing the work directory failed", "dir", dir.Path, "err", rerr)
+		}
+	}()
+	projectDir, err := dir.Join(p.Dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("project %s: dir %s: %w", p.Name, p.Dir, err)
+	}
+	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
+	c = &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
+		Apply: render.ApplyMode(p.Apply.On)}
+	r, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
+		BackendConfig: p.BackendConfig, Args: s.Args, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+	if r != nil {
+		c.TerraformVersion, c.Duration, c.Output = r.Version.Version, r.Duration, r.Text
+	}
+	if err != nil {
+		c.Error = failureText(err)
+		if r != nil && c.Output == "" {
+			c.Output = r.Log
+		}
+		return c, nil, err
+	}
+	summary, err := plan.Summarize(r.JSON)
+	if err != nil {
+		c.Error = err.Error()
+		return c, nil, fmt.Errorf("reading the plan of %s: %w", p.Name, err)
+	}
+	c.Summary = summary
+	file, err := os.ReadFile(planFile)
+	if err != nil {
+		return c, nil, fmt.Errorf("reading the plan file of %s: %w", p.Name, err)
+	}
+	saved, err := t.Store.SavePlan(ctx, store.Plan{Repo: t.Repo.String(), PR: s.Number, Project: p.Name,
+		Workspace: p.Workspace, SHA: s.HeadSHA, Changes: summary.Fingerprint(), File: file, JSON: r.JSON})
+	if err != nil {
+		return c, nil, fmt.Errorf("saving the plan of %s: %w", p.Name, err)
+	}
+	return c, &planResult{PlanID: saved.ID, HasChanges: summary.HasChanges(), Summary: summary.Line()}, nil
+}
+
+// failureText is what a failed plan shows: Terraform's own diagnostics when it ran.
+func failureText(err error) string {
+	var re *terraform.RunError
+	if errors.As(err, &re) && strings.TrimSpace(re.Stderr) != "" {
+		return re.Stderr
+	}
+	return err.Error()
+}
+
+// reportLocked tells the pull request that another one holds the project's lock.
+func reportLocked(ctx context.Context, t *task[PlanSpec], held store.Lock) (any, error) {
+	s, p := t.Spec, t.Spec.Project
+	l := render.Locked{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
+		HolderPR: held.PR, HolderUser: held.User, Since: held.AcquiredAt}
+	body, err := render.LockedMarkdown(l)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, render.Marker(p.Name), body); err != nil {
+		return nil, err
+	}
+	out := render.LockedCheckRun(l)
+	if _, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: checkName(p.Name), HeadSHA: s.HeadSHA,
+		Status: "completed", Conclusion: out.Conclusion, Title: out.Title, Summary: out.Summary}); err != nil {
+		return nil, err
+	}
+	t.Log.Info("plan blocked by a lock", "project", p.Name, "holder_pr", held.PR)
+	return planResult{LockedBy: held.PR}, nil
+}
+
+// short is the seven-character form of a commit SHA.
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
