@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,8 +21,10 @@ import (
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/store/sqlite"
+	"github.com/classla/gantry/internal/terraform"
 	"github.com/classla/gantry/internal/version"
 	"github.com/classla/gantry/internal/webhook"
+	"github.com/classla/gantry/internal/workdir"
 )
 
 func newServe(e *env) *cobra.Command {
@@ -68,10 +71,24 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		return &usageError{fmt.Errorf("GitHub App settings: %w", err)}
 	}
 
+	tf, err := terraform.New(s.TerraformBin, terraform.Options{
+		PluginCacheDir: filepath.Join(s.DataDir, "plugin-cache"), Timeout: time.Hour, Log: log})
+	if err != nil {
+		return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: %w", err)}
+	}
+	work := &workdir.Manager{Root: filepath.Join(s.DataDir, "work")}
+	if n, err := work.Sweep(0); err != nil {
+		log.Warn("removing work directories of a previous run failed", "err", err)
+	} else if n > 0 {
+		log.Info("removed work directories of a previous run", "count", n)
+	}
+	policy := flow.Policy{RepoAllowed: s.RepoAllowed, AllowForkPRs: s.AllowForkPRs}
+
 	m := metrics.New(st.CountJobs, log)
 	pool := &job.Pool{
-		Store:         st,
-		Handlers:      flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Log: log}),
+		Store: st,
+		Handlers: flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
+			Policy: policy, Log: log}),
 		Workers:       s.Workers,
 		SingleReplica: singleReplica,
 		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
@@ -81,7 +98,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	hook := &webhook.Handler{
 		Secret:   s.WebhookSecret,
 		Store:    st,
-		Router:   &flow.Intake{Policy: flow.Policy{RepoAllowed: s.RepoAllowed, AllowForkPRs: s.AllowForkPRs}},
+		Router:   &flow.Intake{Policy: policy},
 		Log:      log,
 		Observer: m,
 		Queued:   pool.Wake,
