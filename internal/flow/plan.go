@@ -101,12 +101,12 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	if runErr != nil && ctx.Err() != nil {
-		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Status: "completed", Conclusion: "cancelled",
+		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: "cancelled",
 			Title: "Superseded", Summary: "A newer plan of this pull request replaced this one."})
 		return nil, runErr
 	}
 	if c == nil { // gantry could not run Terraform at all (checkout failed): say so on the check run
-		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Status: "completed", Conclusion: "failure",
+		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: "failure",
 			Title: "gantry could not plan", Summary: "```\n" + runErr.Error() + "\n```"})
 		return nil, runErr
 	}
@@ -118,7 +118,7 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 		return nil, err
 	}
 	out := render.PlanCheckRun(*c)
-	if err := t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Status: "completed", Conclusion: out.Conclusion,
+	if err := t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: out.Conclusion,
 		Title: out.Title, Summary: out.Summary, Text: out.Text}); err != nil {
 		return nil, err
 	}

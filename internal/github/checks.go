@@ -8,6 +8,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v62/github"
+
+	"github.com/classla/gantry/internal/render"
 )
 
 // MaxCheckRunText is the longest check-run output summary or text GitHub accepts, in characters.
@@ -98,7 +100,7 @@ func truncateMarkdown(text string, limit int) string {
 		return text
 	}
 	const noteRoom = 200
-	kept := splitMarkdown(text, limit-noteRoom, limit-noteRoom)[0]
+	kept := render.Split(text, limit-noteRoom, nil)[0]
 	return kept + fmt.Sprintf("\n\n_Truncated to fit GitHub's limit of 65,535 characters: %d of %d lines shown._",
 		strings.Count(kept, "\n")+1, strings.Count(text, "\n")+1)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	gh "github.com/google/go-github/v62/github"
+
+	"github.com/classla/gantry/internal/render"
 )
 
 // MaxCommentLength is the longest issue comment body GitHub accepts, in characters.
@@ -179,11 +181,7 @@ func (m marker) find(comments []*gh.IssueComment, login string) map[int]*gh.Issu
 
 // split cuts body into comment bodies of at most MaxCommentLength, headed as continuation comments.
 func (m marker) split(body string) []string {
-	// Room for the heading of part 9999 of 9999 keeps every real heading within budget.
-	headRoom := len(m.partMarker(9999)) + 1 + len(m.heading(9999, 9999)) + 2
-	pieces := splitMarkdown(body, MaxCommentLength, MaxCommentLength-headRoom)
-	for i := 1; i < len(pieces); i++ {
-		pieces[i] = m.partMarker(i+1) + "\n" + m.heading(i+1, len(pieces)) + "\n\n" + pieces[i]
-	}
-	return pieces
+	return render.Split(body, MaxCommentLength, func(n, of int) string {
+		return m.partMarker(n) + "\n" + m.heading(n, of)
+	})
 }

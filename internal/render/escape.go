@@ -87,23 +87,44 @@ func lines(s string) []string {
 	return ls
 }
 
-// diffLine matches a line of Terraform output that starts with a change marker after its
-// indentation: "+", "-", "~", "-/+" or "+/-", followed by a space or the end of the line.
-var diffLine = regexp.MustCompile(`^( *)(-/\+|\+/-|[-+~])( |$)(.*)$`)
-
 // diffMarkers moves each change marker to column 0 and keeps the indentation after it, so
 // that text stays in its column and GitHub's diff highlighting colours the line.
 func diffMarkers(ls []string) []string {
 	out := make([]string, len(ls))
 	for i, l := range ls {
-		m := diffLine.FindStringSubmatch(l)
-		if m == nil || m[1] == "" {
-			out[i] = l
-			continue
-		}
-		out[i] = m[2] + m[3] + m[1] + m[4]
+		out[i] = moveMarker(l)
 	}
 	return out
+}
+
+// moveMarker moves the change marker of one line of Terraform output: "+", "-", "~", "-/+"
+// or "+/-" after the indentation, followed by a space or the end of the line. Other lines,
+// and lines whose marker is already in column 0, are left alone. (A hand-written match: a
+// regular expression made this half the cost of rendering a large plan.)
+func moveMarker(l string) string {
+	rest := strings.TrimLeft(l, " ")
+	indent := l[:len(l)-len(rest)]
+	if indent == "" || rest == "" {
+		return l
+	}
+	var marker string
+	switch {
+	case strings.HasPrefix(rest, "-/+"), strings.HasPrefix(rest, "+/-"):
+		marker = rest[:3]
+	case rest[0] == '+', rest[0] == '-', rest[0] == '~':
+		marker = rest[:1]
+	default:
+		return l
+	}
+	after := rest[len(marker):]
+	switch {
+	case after == "":
+		return marker + indent
+	case after[0] == ' ':
+		return marker + " " + indent + after[1:]
+	default:
+		return l
+	}
 }
 
 // thousands writes n with comma thousands separators: 12,345.

@@ -64,7 +64,12 @@ func newMarkdownView(c PlanComment) markdownView {
 	return v
 }
 
-// markdownWarning is a GitHub alert naming every resource that will be destroyed; a
+// warningItems is how many destroyed resources the comment's warning names. Beyond it the
+// list would push the rest of the comment out of sight (and a huge plan's list out of the
+// first comment); the plan output below names them all.
+const warningItems = 50
+
+// markdownWarning is a GitHub alert naming the resources that will be destroyed; a
 // replacement destroys the old object, so it is listed too.
 func markdownWarning(s *plan.Summary) []string {
 	all, replaced := destroyed(s)
@@ -76,8 +81,12 @@ func markdownWarning(s *plan.Summary) []string {
 		return []string{head + ":** " + markdownItem(all[0], replaced == 0)}
 	}
 	out := []string{head + ":**"}
-	for _, ch := range all {
+	for _, ch := range all[:min(len(all), warningItems)] {
 		out = append(out, "- "+markdownItem(ch, replaced == 0))
+	}
+	if more := len(all) - warningItems; more > 0 {
+		// A list item of its own: a plain line here would continue the last item's text.
+		out = append(out, "- … and "+thousands(more)+" more (see the plan output)")
 	}
 	return out
 }

@@ -1,8 +1,9 @@
 // Package render turns a Terraform plan into what people read: the pull-request comment
-// (Markdown, from the templates embedded in templates/), the same content for a terminal,
-// and a stable JSON object for scripts. Everything that comes from the repository or from
-// Terraform's output is escaped so that it cannot break the comment around it or forge
-// gantry's hidden markers.
+// (Markdown, from the templates embedded in templates/) and the short comments shown while
+// a plan runs or waits for a lock, the check run, the same content for a terminal, and a
+// stable JSON object for scripts. It also cuts a comment too long for GitHub into parts
+// that each render. Everything that comes from the repository or from Terraform's output is
+// escaped so that it cannot break the comment around it or forge gantry's hidden markers.
 package render
 
 import (

@@ -172,9 +172,12 @@ func TestCountsHaveThousandsSeparators(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	// Every destroyed resource is named, however many there are.
-	if n := strings.Count(md, "\n> - `aws_eip.ip["); n != 1500 {
-		t.Errorf("%d destroyed resources listed, want 1,500", n)
+	// The first 50 destroyed resources are named, and the 1,450 others counted.
+	if n := strings.Count(md, "\n> - `aws_eip.ip["); n != 50 {
+		t.Errorf("%d destroyed resources listed, want 50", n)
+	}
+	if !strings.Contains(md, "\n> - `aws_eip.ip[49]`\n> - … and 1,450 more (see the plan output)\n") {
+		t.Errorf("the warning does not end with the 50th resource and a count of the others")
 	}
 }
 

@@ -45,7 +45,7 @@ func Split(body string, limit int, heading func(n, of int) string) []string {
 			}
 			return pieces
 		}
-		room = need
+		room = need / 2
 	}
 }
 
@@ -66,7 +66,8 @@ func splitMarkdown(text string, first, rest int) []string {
 		body   bool
 	)
 	start := func() {
-		cur = st.reopen()
+		// Pieces tend to hold as many lines as the one before.
+		cur = append(make([]string, 0, len(cur)+8), st.reopen()...)
 		size = joinedLen(cur)
 		body = false
 	}
@@ -114,7 +115,7 @@ func joinedLen(lines []string) int {
 // is valid UTF-8 (invalid bytes have no boundary to respect).
 func cutLongLines(lines []string, limit int) []string {
 	limit = max(limit, utf8.UTFMax)
-	out := lines[:0:0]
+	out := make([]string, 0, len(lines))
 	for _, l := range lines {
 		for len(l) > limit {
 			cut := limit

@@ -59,7 +59,7 @@ func TestSplitMarkdown(t *testing.T) {
 		{
 			// "- `<details>`" is a code span, so nothing is open after it: the cut closes nothing.
 			name: "a details tag inside a code span opens nothing",
-			text: "- `<details>`\n- b\n- c", first: 18, rest: 18,
+			text: "- `<details>`\n- b\n- c", first: 18, rest: 30,
 			want: []string{"- `<details>`\n- b", "- c"},
 		},
 	}

@@ -2,12 +2,13 @@ package s3fake
 
 import "fmt"
 
-// BackendConfig is the -backend-config key/values of Terraform's "s3" backend pointed at this fake,
-// storing state in bucket under key. flavor is "terraform" (Terraform 1.5, the attribute names of
-// the aws-sdk-go v1 backend) or "tofu" (OpenTofu 1.6 and later, whose backend renamed them:
-// endpoint → endpoints.s3, force_path_style → use_path_style, and account-id lookup skipped
-// separately). Both were checked against the real binaries. No DynamoDB table is configured, so
-// state is not locked: the fake has no DynamoDB. Credentials are not in it: pass Env to the process.
+// BackendConfig is the -backend-config key/values of the "s3" backend pointed at this fake, storing
+// state in bucket under key. flavor picks the attribute names: "terraform" for Terraform 1.5 (its
+// backend rejects the newer names), "tofu" for OpenTofu 1.10, whose backend renamed endpoint to
+// endpoints.s3 and force_path_style to use_path_style and skips the account-id lookup separately
+// (Terraform 1.6 made the same renames). Both sets were tried against the real binaries. No
+// DynamoDB table is named, so state is not locked: the fake has no DynamoDB. Credentials are not in
+// it: the process gets them from Env.
 func (s *Server) BackendConfig(flavor, bucket, key string) map[string]string {
 	s.t.Helper()
 	cfg := map[string]string{

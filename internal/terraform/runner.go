@@ -1,0 +1,133 @@
+// Package terraform runs the Terraform (or OpenTofu) binary for gantry: init, workspace, plan, show and
+// apply, each as a child process with an environment built from an allow-list for that run only, its
+// output captured, and its whole process group stopped when the run is canceled or times out.
+package terraform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Defaults for the Options left zero.
+const (
+	DefaultLockTimeout = 5 * time.Minute
+	DefaultStopGrace   = time.Minute
+)
+
+// Options configure a Runner; the zero value works.
+type Options struct {
+	// PluginCacheDir is shared by every run (TF_PLUGIN_CACHE_DIR); created 0700 when missing. Empty: no cache.
+	PluginCacheDir string
+	// Timeout bounds one Plan or Apply, every step included. Zero: only the caller's context bounds it.
+	Timeout time.Duration
+	// LockTimeout is how long plan and apply wait for the state lock (-lock-timeout).
+	LockTimeout time.Duration
+	// StopGrace is how long a canceled step may take to stop after its process group got SIGINT
+	// (Terraform then releases the state lock and writes what it applied) before the group is killed.
+	StopGrace time.Duration
+	// Log receives one record per step (step, directory, duration); never environment values.
+	Log *slog.Logger
+}
+
+// Runner runs one Terraform binary. It is safe for concurrent use; runs share nothing but the
+// plugin cache and the cached version.
+type Runner struct {
+	bin  string
+	opts Options
+	log  *slog.Logger
+
+	// initSlot serializes init when a plugin cache is shared: Terraform installs providers into the
+	// cache without locking, so two inits fetching the same provider at once can corrupt it. Only
+	// one Runner per cache directory must exist in a process for this to hold.
+	initSlot chan struct{}
+
+	versionMu sync.Mutex
+	version   *Version
+}
+
+// New returns a Runner for bin: a path (as GANTRY_TERRAFORM_BIN gives it) or a name looked up on
+// PATH; empty means "terraform" on PATH, then "tofu".
+func New(bin string, opts Options) (*Runner, error) {
+	path, err := resolveBinary(bin)
+	if err != nil {
+		return nil, err
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{bin: path, opts: opts, log: log}
+	if opts.PluginCacheDir != "" {
+		if err := os.MkdirAll(opts.PluginCacheDir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the Terraform plugin cache %s: %w: make its parent writable or choose another directory", opts.PluginCacheDir, err)
+		}
+		r.initSlot = make(chan struct{}, 1)
+	}
+	return r, nil
+}
+
+// Binary is the absolute path of the binary the Runner runs.
+func (r *Runner) Binary() string { return r.bin }
+
+func resolveBinary(bin string) (string, error) {
+	candidates := []string{bin}
+	if bin == "" {
+		candidates = []string{"terraform", "tofu"}
+	}
+	var lastErr error
+	for _, c := range candidates {
+		found, err := exec.LookPath(c)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		// Steps run with the project's directory as working directory, where a relative path would
+		// point somewhere else.
+		abs, err := filepath.Abs(found)
+		if err != nil {
+			return "", fmt.Errorf("resolving the Terraform binary %s: %w", found, err)
+		}
+		return abs, nil
+	}
+	if bin == "" {
+		return "", fmt.Errorf("neither terraform nor tofu is on PATH: set GANTRY_TERRAFORM_BIN to a Terraform or OpenTofu binary: %w", lastErr)
+	}
+	return "", fmt.Errorf("the Terraform binary %q is not an executable file: set GANTRY_TERRAFORM_BIN to a Terraform or OpenTofu binary: %w", bin, lastErr)
+}
+
+// errRunTimeout is the cause of a run's context when Options.Timeout passes.
+var errRunTimeout = errors.New("run timed out")
+
+// runContext bounds one Plan or Apply by Options.Timeout.
+func (r *Runner) runContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.opts.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, r.opts.Timeout, errRunTimeout)
+}
+
+// acquireInit waits for the init slot, or for ctx.
+func (r *Runner) acquireInit(ctx context.Context) (release func(), err error) {
+	if r.initSlot == nil {
+		return func() {}, nil
+	}
+	select {
+	case r.initSlot <- struct{}{}:
+		return func() { <-r.initSlot }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
