@@ -45,7 +45,7 @@ func Split(body string, limit int, heading func(n, of int) string) []string {
 			}
 			return pieces
 		}
-		room = need / 2
+		room = need
 	}
 }
 
