@@ -16,6 +16,7 @@ import (
 	"github.com/classla/gantry/internal/store/sqlite"
 	"github.com/classla/gantry/internal/testing/fixtures"
 	"github.com/classla/gantry/internal/testing/githubfake"
+	"github.com/classla/gantry/internal/workdir"
 )
 
 const repo = "Codertocat/Hello-World"
@@ -44,7 +45,8 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(func() { st.Close() })
 	return &world{gh: fake, st: st, intake: &flow.Intake{},
-		deps: flow.Deps{Store: st, GitHub: flow.AppClients(app), Log: slog.New(slog.DiscardHandler)}}
+		deps: flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: &fakeTerraform{},
+			Workdirs: &workdir.Manager{Root: filepath.Join(t.TempDir(), "work")}, Log: slog.New(slog.DiscardHandler)}}
 }
 
 // deliver routes a delivery like the webhook does and runs each job it queues, in order,
@@ -188,23 +190,35 @@ func result(t *testing.T, j store.Job) map[string]any {
 	return m
 }
 
-func TestPullRequestFindsTheProjectsItsFilesAffect(t *testing.T) {
+func TestPullRequestPlansTheProjectsItsFilesAffect(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.gh.SetFile(repo, "main", ".gantry.yaml", validConfig)
 	w.gh.AddPullRequest(repo, githubfake.PR{Number: 2, Files: []string{"terraform/modules/alb/main.tf", "README.md"}})
+	w.gh.SetTarball(repo, fixtureHead, map[string]string{"terraform/envs/production/main.tf": "fast"})
 	jobs := w.deliver(t, "pull_request", prOpened(t, 2))
-	if len(jobs) != 1 || jobs[0].State != store.Succeeded {
-		t.Fatalf("jobs %+v", jobs)
+	if len(jobs) != 2 || jobs[0].State != store.Succeeded || jobs[1].Kind != flow.KindPlan || jobs[1].State != store.Succeeded {
+		t.Fatalf("jobs %+v, want the pull request's and one plan, both succeeded", jobs)
 	}
 	// ../../modules/**/*.tf from terraform/envs/production is terraform/modules/**/*.tf: production only.
 	if got := fmt.Sprint(result(t, jobs[0])["projects"]); got != "[production]" {
 		t.Errorf("affected projects %s, want [production]", got)
 	}
-	if c := w.gh.Comments(repo, 2); len(c) != 0 {
-		t.Errorf("comments %+v on a pull request that needs no note", c)
+	c := w.replies(t, 2)
+	if len(c) != 1 || !strings.HasPrefix(c[0], "<!-- gantry:project=production -->") || !strings.Contains(c[0], "Plan: 1 to add") {
+		t.Errorf("comments %q, want production's plan only", c)
+	}
+	locks, _ := w.st.ListLocks(context.Background(), repo)
+	if len(locks) != 1 || locks[0].Project != "production" || locks[0].PR != 2 {
+		t.Errorf("locks %+v, want production held by #2", locks)
+	}
+	if _, err := w.st.LatestPlan(context.Background(), repo, 2, "production"); err != nil {
+		t.Errorf("the plan was not saved: %v", err)
 	}
 }
+
+// fixtureHead is the head commit of the pull_request.opened.2 fixture.
+const fixtureHead = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
 func TestEditingTheConfigurationGetsOneNote(t *testing.T) {
 	t.Parallel()

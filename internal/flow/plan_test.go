@@ -17,7 +17,6 @@ import (
 	"github.com/classla/gantry/internal/terraform"
 	"github.com/classla/gantry/internal/testing/fixtures"
 	"github.com/classla/gantry/internal/testing/githubfake"
-	"github.com/classla/gantry/internal/workdir"
 )
 
 // fakeTerraform plans instantly, except a checkout whose main.tf says "slow", which runs until
@@ -37,7 +36,7 @@ func (f *fakeTerraform) Plan(ctx context.Context, req terraform.PlanRequest) (*t
 	f.planned = append(f.planned, strings.TrimSpace(string(src)))
 	f.mu.Unlock()
 	v := terraform.Version{Flavor: terraform.FlavorTerraform, Version: "1.5.7"}
-	if strings.Contains(string(src), "slow") {
+	if strings.Contains(string(src), "slow") && f.slow != nil {
 		close(f.slow)
 		<-ctx.Done()
 		return &terraform.PlanResult{Version: v}, fmt.Errorf("plan canceled: %w", ctx.Err())
@@ -54,7 +53,6 @@ func TestANewerPushCancelsTheRunningPlan(t *testing.T) {
 	w := newWorld(t)
 	tf := &fakeTerraform{slow: make(chan struct{})}
 	w.deps.Terraform = tf
-	w.deps.Workdirs = &workdir.Manager{Root: filepath.Join(t.TempDir(), "work")}
 	w.gh.SetFile(repo, "main", ".gantry.yaml", validConfig)
 	shaA, shaB := strings.Repeat("a", 40), strings.Repeat("b", 40)
 	w.gh.SetTarball(repo, shaA, map[string]string{"terraform/envs/production/main.tf": "slow"})
