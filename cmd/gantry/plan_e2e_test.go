@@ -171,16 +171,34 @@ func (e *e2e) projectComment(pr int, project string, ok func(body string) bool) 
 	return ""
 }
 
-// checkRun returns the newest check run of name on sha.
-func (e *e2e) checkRun(name, sha string) githubfake.CheckRun {
+// checkRun waits until the newest check run of name on sha has the conclusion, and returns it
+// (as it last was, if it never gets there).
+func (e *e2e) checkRun(name, sha, conclusion string) githubfake.CheckRun {
 	e.t.Helper()
 	var found githubfake.CheckRun
-	for _, c := range e.gh.CheckRuns(e2eRepo) {
-		if c.Name == name && c.HeadSHA == sha {
-			found = c
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, c := range e.gh.CheckRuns(e2eRepo) {
+			if c.Name == name && c.HeadSHA == sha {
+				found = c
+			}
+		}
+		if found.Status == "completed" && found.Conclusion == conclusion {
+			break
 		}
 	}
 	return found
+}
+
+// waitStatusPage waits until the status page satisfies ok (it lists the locks).
+func (e *e2e) waitStatusPage(ok func(page string) bool) {
+	e.t.Helper()
+	var page string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if page = get(e.t, e.base+"/"); ok(page) {
+			return
+		}
+	}
+	e.t.Fatalf("the status page never got there:\n%s", page)
 }
 
 func contains(parts ...string) func(string) bool {
@@ -207,12 +225,13 @@ func TestPlansOnPullRequestsEndToEnd(t *testing.T) {
 			// Opening the pull request plans the project its files touch.
 			e.pullRequest("opened", githubfake.PR{Number: 7, User: "alice", HeadSHA: shaA, Files: []string{"terraform/production/main.tf"}})
 			body := e.projectComment(7, "production", contains("Plan: 3 to add, 0 to change, 0 to destroy."))
-			for _, want := range []string{"`terraform/production`", "`aaaaaaa`", "terraform_data.task[2]", "```diff"} {
+			tool := map[string]string{"GANTRY_TERRAFORM_BIN": "Terraform 1.5.7", "GANTRY_TOFU_BIN": "OpenTofu 1.10.6"}[bin]
+			for _, want := range []string{"`terraform/production`", "`aaaaaaa`", tool, "terraform_data.task[2]", "```diff"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("plan comment lacks %q:\n%s", want, body)
 				}
 			}
-			if c := e.checkRun("gantry/plan: production", shaA); c.Status != "completed" || c.Conclusion != "success" {
+			if c := e.checkRun("gantry/plan: production", shaA, "success"); c.Status != "completed" || c.Conclusion != "success" {
 				t.Errorf("check run %+v, want completed success", c)
 			}
 			if got := e.gh.Comments(e2eRepo, 7); len(got) != 1 {
@@ -230,12 +249,13 @@ func TestPlansOnPullRequestsEndToEnd(t *testing.T) {
 			// A second pull request on the locked project is told who holds it.
 			e.pullRequest("opened", githubfake.PR{Number: 8, User: "bob", HeadSHA: shaA, Files: []string{"terraform/production/main.tf"}})
 			e.projectComment(8, "production", contains("locked by #7"))
-			if c := e.checkRun("gantry/plan: production", shaA); c.Conclusion != "failure" {
+			if c := e.checkRun("gantry/plan: production", shaA, "failure"); c.Conclusion != "failure" {
 				t.Errorf("blocked plan's check run %+v, want failure", c)
 			}
 
 			// Closing the first releases the lock: the second can plan.
 			e.pullRequest("closed", githubfake.PR{Number: 7, User: "alice", HeadSHA: shaB, State: "closed"})
+			e.waitStatusPage(func(page string) bool { return !strings.Contains(page, "#7 (alice)") })
 			e.comment(8, "bob", "/plan")
 			e.projectComment(8, "production", contains("Plan: 3 to add"))
 		})
@@ -254,7 +274,7 @@ func TestAFailingPlanShowsTerraformsError(t *testing.T) {
 			if !strings.Contains(body, "main.tf") {
 				t.Errorf("failure comment does not point at the file:\n%s", body)
 			}
-			if c := e.checkRun("gantry/plan: broken", sha); c.Conclusion != "failure" || !strings.Contains(c.Title+c.Summary, "rror") {
+			if c := e.checkRun("gantry/plan: broken", sha, "failure"); c.Conclusion != "failure" || !strings.Contains(c.Title+c.Summary, "rror") {
 				t.Errorf("check run %+v, want failure showing the error", c)
 			}
 		})

@@ -154,6 +154,9 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 		BackendConfig: p.BackendConfig, Args: s.Args, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
 	if r != nil {
 		c.TerraformVersion, c.Duration, c.Output = r.Version.Version, r.Duration, r.Text
+		if r.Version.Flavor == terraform.FlavorTofu {
+			c.Tool = "OpenTofu"
+		}
 	}
 	if err != nil {
 		c.Error = failureText(err)

@@ -41,6 +41,8 @@ type PlanComment struct {
 	// Commit is the commit planned; comments show its first seven characters.
 	Commit           string
 	TerraformVersion string
+	// Tool names the binary that planned: "Terraform" (when empty) or "OpenTofu".
+	Tool string
 	// Duration is how long init and plan took; zero leaves it out.
 	Duration time.Duration
 	// Summary of the plan; nil when the plan failed before producing one.

@@ -57,10 +57,14 @@ func facts(c PlanComment, quote func(string) string) string {
 	if c.Workspace != "" {
 		parts = append(parts, "workspace "+quote(c.Workspace))
 	}
+	tool := "Terraform"
+	if c.Tool == "OpenTofu" {
+		tool = c.Tool
+	}
 	if v := strings.TrimSpace(c.TerraformVersion); versionLike.MatchString(v) {
-		parts = append(parts, "Terraform "+v)
+		parts = append(parts, tool+" "+v)
 	} else if v != "" {
-		parts = append(parts, "Terraform "+quote(v))
+		parts = append(parts, tool+" "+quote(v))
 	}
 	if c.Duration > 0 {
 		verb := "planned in "

@@ -22,7 +22,6 @@ func TestPlanRunsEachStepWithItsArguments(t *testing.T) {
 	plan := []string{"plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=5m0s",
 		"-out=" + planFile, "-target=module.alb", "-var=replicas=2"}
 	showJSON := []string{"show", "-json", planFile}
-	showText := []string{"show", "-no-color", planFile}
 
 	tests := []struct {
 		name       string
@@ -35,19 +34,19 @@ func TestPlanRunsEachStepWithItsArguments(t *testing.T) {
 		{
 			name:       "the default workspace is used without a workspace step",
 			workspace:  "default",
-			want:       [][]string{version, init, plan, showJSON, showText},
+			want:       [][]string{version, init, plan, showJSON},
 			hasChanges: true,
 		},
 		{
 			name:       "an empty workspace means the default one",
-			want:       [][]string{version, init, plan, showJSON, showText},
+			want:       [][]string{version, init, plan, showJSON},
 			hasChanges: true,
 		},
 		{
 			name:      "another workspace is selected, created if missing, on Terraform 1.4 and later",
 			workspace: "staging",
 			want: [][]string{version, init, {"workspace", "select", "-no-color", "-or-create=true", "staging"},
-				plan, showJSON, showText},
+				plan, showJSON},
 			hasChanges: true,
 		},
 		{
@@ -55,7 +54,7 @@ func TestPlanRunsEachStepWithItsArguments(t *testing.T) {
 			settings:  map[string]string{"FAKE_VERSION": "Terraform v1.3.9"},
 			workspace: "staging",
 			want: [][]string{version, init, {"workspace", "select", "-no-color", "staging"},
-				{"workspace", "new", "-no-color", "staging"}, plan, showJSON, showText},
+				{"workspace", "new", "-no-color", "staging"}, plan, showJSON},
 			hasChanges: true,
 		},
 		{
@@ -64,13 +63,13 @@ func TestPlanRunsEachStepWithItsArguments(t *testing.T) {
 			workspace: "staging",
 			existing:  "staging",
 			want: [][]string{version, init, {"workspace", "select", "-no-color", "staging"},
-				plan, showJSON, showText},
+				plan, showJSON},
 			hasChanges: true,
 		},
 		{
 			name:       "a plan that exits 0 under -detailed-exitcode has no changes",
 			settings:   map[string]string{"FAKE_PLAN_EXIT": "0"},
-			want:       [][]string{version, init, plan, showJSON, showText},
+			want:       [][]string{version, init, plan, showJSON},
 			hasChanges: false,
 		},
 	}
@@ -101,11 +100,11 @@ func TestPlanRunsEachStepWithItsArguments(t *testing.T) {
 			if res.HasChanges != tt.hasChanges {
 				t.Errorf("HasChanges = %v, want %v", res.HasChanges, tt.hasChanges)
 			}
-			// What the fake prints for show -json and show -no-color.
+			// What the fake prints for show -json, and the plan part of what it prints for plan.
 			if got, want := string(res.JSON), `{"format_version":"1.2","resource_changes":[]}`+"\n"; got != want {
 				t.Errorf("JSON = %q, want %q", got, want)
 			}
-			if got, want := res.Text, "  # terraform_data.x will be created\n"; got != want {
+			if got, want := res.Text, "Terraform will perform the following actions:\n  # terraform_data.x will be created\nPlan: 1 to add, 0 to change, 0 to destroy.\n"; got != want {
 				t.Errorf("Text = %q, want %q", got, want)
 			}
 			if !strings.HasPrefix(res.Log, "Terraform has been successfully initialized!\n") ||

@@ -37,7 +37,8 @@ func (req PlanRequest) validate() error {
 	return checkEnv("PlanRequest.Env", req.Env)
 }
 
-// Plan checks the version pin, then runs init, the workspace step, plan, show -json and show. When a
+// Plan checks the version pin, then runs init, the workspace step, plan and show -json; the
+// human-readable plan is what plan printed, so no further run of the binary is needed. When a
 // step fails the error is a *RunError (a *VersionError for the pin) and the result is still
 // returned, with the Version, Log and Duration so far, for the comment that reports the failure.
 func (r *Runner) Plan(ctx context.Context, req PlanRequest) (*PlanResult, error) {
@@ -84,10 +85,6 @@ func (r *Runner) plan(ctx context.Context, req PlanRequest, res *PlanResult) err
 		return err
 	}
 	res.JSON = []byte(out.stdout)
-	out, err = s.run(ctx, "show", showTextArgs(req.PlanFile))
-	if err != nil {
-		return err
-	}
-	res.Text = out.stdout
+	res.Text = planText(res.Log)
 	return nil
 }

@@ -27,8 +27,6 @@ func planArgs(planFile string, lockTimeout time.Duration, extra []string) []stri
 
 func showJSONArgs(planFile string) []string { return []string{"show", "-json", planFile} }
 
-func showTextArgs(planFile string) []string { return []string{"show", "-no-color", planFile} }
-
 func applyArgs(planFile string, lockTimeout time.Duration) []string {
 	return []string{"apply", "-input=false", "-no-color", "-lock-timeout=" + lockTimeout.String(), planFile}
 }

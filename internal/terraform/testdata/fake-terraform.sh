@@ -75,15 +75,13 @@ workspace)
 	esac
 	;;
 plan)
+	echo "Terraform will perform the following actions:"
+	echo "  # terraform_data.x will be created"
 	echo "Plan: 1 to add, 0 to change, 0 to destroy."
 	exit "${FAKE_PLAN_EXIT:-2}"
 	;;
 show)
-	if [ "$2" = -json ]; then
-		echo '{"format_version":"1.2","resource_changes":[]}'
-	else
-		echo "  # terraform_data.x will be created"
-	fi
+	echo '{"format_version":"1.2","resource_changes":[]}'
 	;;
 apply)
 	echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
