@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/classla/gantry/internal/config"
+	gantryconfig "github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/testing/fixtures"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/s3fake"
@@ -33,7 +33,7 @@ func tfFiles(n int) string {
 
 // e2e is one running server with its fakes.
 type e2e struct {
-	t     *testing.T
+	t     testing.TB
 	gh    *githubfake.Server
 	s3    *s3fake.Server
 	base  string
@@ -42,6 +42,25 @@ type e2e struct {
 }
 
 func startE2E(t *testing.T, binEnv string) *e2e {
+	t.Helper()
+	return startServer(t, binEnv, func(s3 *s3fake.Server, flavor string) string {
+		cfg := "version: 1\nprojects:\n"
+		for _, p := range []string{"production", "staging", "broken"} {
+			cfg += fmt.Sprintf("  - name: %s\n    dir: terraform/%s\n    backend_config:\n", p, p)
+			// Until AWS roles are assumed for projects, the backend's credentials come from its configuration.
+			backend := s3.BackendConfig(flavor, "tfstate", p+".tfstate")
+			backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
+			for k, v := range backend {
+				cfg += fmt.Sprintf("      %s: %q\n", k, v)
+			}
+		}
+		return cfg
+	})
+}
+
+// startServer runs gantry serve with the binary named by binEnv, against a fake GitHub whose
+// repository has the .gantry.yaml that config returns.
+func startServer(t testing.TB, binEnv string, config func(s3 *s3fake.Server, flavor string) string) *e2e {
 	t.Helper()
 	bin := os.Getenv(binEnv)
 	if bin == "" {
@@ -58,24 +77,15 @@ func startE2E(t *testing.T, binEnv string) *e2e {
 	fake.SetPermission(e2eRepo, "alice", "write")
 	fake.SetPermission(e2eRepo, "bob", "write")
 
-	cfg := "version: 1\nprojects:\n"
-	for _, p := range []string{"production", "staging", "broken"} {
-		cfg += fmt.Sprintf("  - name: %s\n    dir: terraform/%s\n    backend_config:\n", p, p)
-		// Until AWS roles are assumed for projects, the backend's credentials come from its configuration.
-		backend := s3.BackendConfig(flavor, "tfstate", p+".tfstate")
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-	}
-	if _, err := config.Parse([]byte(cfg)); err != nil {
+	cfg := config(s3, flavor)
+	if _, err := gantryconfig.Parse([]byte(cfg)); err != nil {
 		t.Fatalf("the test's .gantry.yaml is invalid: %v\n%s", err, cfg)
 	}
 	fake.SetFile(e2eRepo, "main", ".gantry.yaml", cfg)
 
 	vars := serverEnv(t, fake)
 	vars["GANTRY_TERRAFORM_BIN"] = bin
-	s, err := config.LoadServer(nil, func(k string) string { return vars[k] })
+	s, err := gantryconfig.LoadServer(nil, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +162,7 @@ func (e *e2e) projectComment(pr int, project string, ok func(body string) bool) 
 	e.t.Helper()
 	marker := "<!-- gantry:project=" + project + " -->"
 	var last []githubfake.Comment
-	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 		last = e.gh.Comments(e2eRepo, pr)
 		var mine []string
 		for _, c := range last {

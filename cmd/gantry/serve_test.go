@@ -39,7 +39,7 @@ const webhookSecret = "whsec-7f3a9c2e1b5d8a4f6e0c"
 
 // serverEnv is the environment of a server talking to the fake GitHub, with a stand-in
 // terraform on PATH (these tests do not plan).
-func serverEnv(t *testing.T, fake *githubfake.Server) map[string]string {
+func serverEnv(t testing.TB, fake *githubfake.Server) map[string]string {
 	bin := t.TempDir()
 	writeFile(t, filepath.Join(bin, "terraform"), "#!/bin/sh\nexit 0\n")
 	if err := os.Chmod(filepath.Join(bin, "terraform"), 0o755); err != nil {
@@ -139,7 +139,7 @@ func TestServeAnswersACommandEndToEnd(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string) string {
+func get(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -155,7 +155,7 @@ func get(t *testing.T, url string) string {
 
 // assertNoSecrets fails if the webhook secret, any line of the private key, or an
 // installation token the App used appears in out.
-func assertNoSecrets(t *testing.T, out string, fake *githubfake.Server) {
+func assertNoSecrets(t testing.TB, out string, fake *githubfake.Server) {
 	t.Helper()
 	secrets := []string{webhookSecret}
 	for _, line := range strings.Split(string(fake.PrivateKeyPEM()), "\n") {
