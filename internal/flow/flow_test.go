@@ -290,6 +290,14 @@ func TestClosingAPullRequestReleasesItsLocksAndPlans(t *testing.T) {
 	if _, err := w.st.SavePlan(ctx, store.Plan{Repo: repo, PR: 2, Project: "production", Workspace: "default"}); err != nil {
 		t.Fatal(err)
 	}
+	// A plan of the pull request is running on another worker when it closes.
+	running, err := w.st.EnqueueJob(ctx, store.NewJob{Kind: flow.KindPlan, Repo: repo, PR: 2, Key: "plan:" + repo + "#2:production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, ok, err := w.st.ClaimJob(ctx, "other-worker", time.Minute); err != nil || !ok || j.ID != running.ID {
+		t.Fatalf("claim: %v %v %+v", ok, err, j)
+	}
 	closed := fixtures.Edit(t, fixtures.Webhook(t, "pull_request.closed.1"), map[string]any{
 		"installation": map[string]any{"id": 7}, "number": 2, "pull_request.number": 2})
 	jobs := w.deliver(t, "pull_request", closed)
@@ -302,6 +310,9 @@ func TestClosingAPullRequestReleasesItsLocksAndPlans(t *testing.T) {
 	}
 	if _, err := w.st.LatestPlan(ctx, repo, 2, "production"); err == nil {
 		t.Error("the closed pull request's plan is still stored")
+	}
+	if cancel, err := w.st.RenewLease(ctx, running.ID, "other-worker", time.Minute); err != nil || !cancel {
+		t.Errorf("the running plan of the closed pull request was not asked to stop (cancel=%v, err=%v)", cancel, err)
 	}
 }
 

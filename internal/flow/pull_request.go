@@ -142,8 +142,19 @@ func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem str
 // runPullRequestClosed releases what a closed pull request held: its locks and saved plans.
 func runPullRequestClosed(ctx context.Context, t *task[PullRequestSpec]) (any, error) {
 	s := t.Spec
-	if _, err := t.Store.CancelJobs(ctx, fmt.Sprintf("pr:%s#%d", t.Repo, s.Number), 0); err != nil {
-		return nil, fmt.Errorf("canceling the jobs of closed %s#%d: %w", t.Repo, s.Number, err)
+	// Its queued and running work is moot: the pull-request jobs and every project's plans.
+	pending, err := t.Store.ListJobs(ctx, store.JobFilter{Repo: t.Repo.String(), PR: s.Number,
+		States: []store.JobState{store.Queued, store.Running}})
+	if err != nil {
+		return nil, fmt.Errorf("listing the jobs of closed %s#%d: %w", t.Repo, s.Number, err)
+	}
+	for _, j := range pending {
+		if j.Key == "" || j.ID == t.Job.ID {
+			continue
+		}
+		if _, err := t.Store.CancelJobs(ctx, j.Key, 0); err != nil {
+			return nil, fmt.Errorf("canceling the jobs of closed %s#%d: %w", t.Repo, s.Number, err)
+		}
 	}
 	locks, err := t.Store.ReleasePRLocks(ctx, t.Repo.String(), s.Number)
 	if err != nil {
