@@ -146,7 +146,7 @@ func TestPlanRefusesWhatItCannotRender(t *testing.T) {
 		{"a file that is not a plan", []string{"plan", ".", "--from-json", notPlan}, "not a `terraform show -json` plan"},
 		{"a missing file", []string{"plan", ".", "--from-json", notPlan + ".missing"}, "no such file"},
 		{"an unknown format", []string{"plan", ".", "--from-json", notPlan, "--format", "html"}, "use markdown, text or json"},
-		{"a directory without a saved plan", []string{"plan", "."}, "pass --from-json"},
+		{"a directory that does not exist", []string{"plan", filepath.Join(t.TempDir(), "nowhere")}, "is not a directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,5 +156,26 @@ func TestPlanRefusesWhatItCannotRender(t *testing.T) {
 				t.Errorf("exit %d, %q: want 2 saying %q", code, errOut, c.says)
 			}
 		})
+	}
+}
+
+func TestPlanRunsTerraformInADirectory(t *testing.T) {
+	t.Parallel()
+	bin := os.Getenv("GANTRY_TERRAFORM_BIN")
+	if bin == "" {
+		t.Fatal("GANTRY_TERRAFORM_BIN is not set: run the tests with `make test`")
+	}
+	env := map[string]string{"GANTRY_TERRAFORM_BIN": bin}
+	good, broken := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(good, "main.tf"), "resource \"terraform_data\" \"a\" {}\nresource \"terraform_data\" \"b\" {}\n")
+	writeFile(t, filepath.Join(broken, "main.tf"), "resource \"terraform_data\" {\n")
+
+	code, out, errOut := gantry(t, env, "plan", good, "--project", "local", "--format", "text")
+	if code != 0 || !strings.Contains(out, "Plan: 2 to add, 0 to change, 0 to destroy.") || !strings.Contains(out, "terraform_data.b will be created") {
+		t.Errorf("exit %d, stderr %q, output:\n%s", code, errOut, out)
+	}
+	code, out, errOut = gantry(t, env, "plan", broken)
+	if code != 1 || !strings.Contains(out, "Error") || !strings.Contains(errOut, "the plan failed") {
+		t.Errorf("broken module: exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
 }
