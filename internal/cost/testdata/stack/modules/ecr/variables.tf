@@ -1,0 +1,4 @@
+variable "name" {
+  description = "Repository name."
+  type        = string
+}

@@ -1,0 +1,3 @@
+output "log_group_name" {
+  value = aws_cloudwatch_log_group.this.name
+}

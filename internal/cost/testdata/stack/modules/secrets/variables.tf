@@ -1,0 +1,4 @@
+variable "names" {
+  description = "Secrets Manager secret names."
+  type        = list(string)
+}
