@@ -12,19 +12,6 @@ func notYet(what string) func(*cobra.Command, []string) error {
 	}
 }
 
-func newCost(_ *env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "cost PLAN_JSON",
-		Short: "Price a `terraform show -json` plan, or the difference of two",
-		Args:  args(cobra.ExactArgs(1)),
-		RunE:  notYet("the price catalog and estimator arrive with the cost diff"),
-	}
-	cmd.Flags().String("compare", "", "a base plan JSON to compare against")
-	cmd.Flags().String("usage", "", "an Infracost-format usage file")
-	cmd.Flags().String("format", "table", "output format: table, markdown or json")
-	return cmd
-}
-
 func newRun(_ *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --job ID",
@@ -63,18 +50,5 @@ func newRollback(_ *env) *cobra.Command {
 	cmd.Flags().String("to", "", "a deployment id or commit SHA (default: the previous successful deployment)")
 	cmd.Flags().Bool("dry-run", false, "print what would be updated, change nothing")
 	_ = cmd.MarkFlagRequired("service")
-	return cmd
-}
-
-func newPrices(_ *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "prices", Short: "Manage the embedded AWS price catalog"}
-	refresh := &cobra.Command{
-		Use:   "refresh",
-		Short: "Rebuild the price catalog from the AWS Price List API",
-		Args:  args(cobra.NoArgs),
-		RunE:  notYet("the price catalog arrives with the cost diff"),
-	}
-	refresh.Flags().String("region", "us-east-1", "the region whose prices to fetch")
-	cmd.AddCommand(refresh)
 	return cmd
 }

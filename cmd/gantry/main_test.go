@@ -57,11 +57,9 @@ func TestUsageMistakesExitWith2(t *testing.T) {
 func TestSubcommandsOfLaterVersionsSaySoAndExit2(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
-		{"cost", "plan.json"},
 		{"run", "--job", "7"},
 		{"deploy", "--service", "backend", "--ref", "abc1234"},
 		{"rollback", "--service", "backend"},
-		{"prices", "refresh"},
 	} {
 		code, _, errOut := gantry(t, nil, args...)
 		if code != 2 || !strings.Contains(errOut, "not available in this version") {

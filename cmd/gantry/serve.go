@@ -83,12 +83,17 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		log.Info("removed work directories of a previous run", "count", n)
 	}
 	policy := flow.Policy{RepoAllowed: s.RepoAllowed, AllowForkPRs: s.AllowForkPRs}
+	catalog, err := loadCatalog("", s.DataDir)
+	if err != nil {
+		return err
+	}
+	log.Info("price catalog", "effective_date", catalog.EffectiveDate)
 
 	m := metrics.New(st.CountJobs, log)
 	pool := &job.Pool{
 		Store: st,
 		Handlers: flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
-			Policy: policy, Log: log}),
+			Catalog: catalog, Policy: policy, Log: log}),
 		Workers:       s.Workers,
 		SingleReplica: singleReplica,
 		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},

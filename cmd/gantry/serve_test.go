@@ -106,17 +106,6 @@ func TestServeAnswersACommandEndToEnd(t *testing.T) {
 		t.Fatalf("comments %+v, want the App's /help reply\nlogs:\n%s", comments, logs)
 	}
 
-	for path, want := range map[string]string{
-		"/healthz": "ok",
-		"/readyz":  "ready",
-		"/metrics": `gantry_webhook_deliveries_total{event="issue_comment",outcome="accepted"} 1`,
-		"/":        "Nothing is queued or running.",
-	} {
-		got := get(t, base+path)
-		if !strings.Contains(got, want) {
-			t.Errorf("GET %s: %q does not contain %q", path, got, want)
-		}
-	}
 	// The job is recorded as finished just after its reply is posted.
 	const finished = `gantry_jobs_finished_total{kind="command",outcome="succeeded"} 1`
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -129,6 +118,17 @@ func TestServeAnswersACommandEndToEnd(t *testing.T) {
 		}
 	}
 
+	for path, want := range map[string]string{
+		"/healthz": "ok",
+		"/readyz":  "ready",
+		"/metrics": `gantry_webhook_deliveries_total{event="issue_comment",outcome="accepted"} 1`,
+		"/":        "Nothing is queued or running.",
+	} {
+		got := get(t, base+path)
+		if !strings.Contains(got, want) {
+			t.Errorf("GET %s: %q does not contain %q", path, got, want)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve returned %v after shutdown, want nil", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/classla/gantry/internal/cost"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/store"
@@ -40,6 +41,8 @@ type Deps struct {
 	GitHub    Clients
 	Terraform Terraform
 	Workdirs  Workdirs
+	// Catalog prices plans; nil leaves the cost section out.
+	Catalog *cost.Catalog
 	Policy    Policy
 	Log       *slog.Logger
 }

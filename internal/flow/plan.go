@@ -76,6 +76,8 @@ type planResult struct {
 	PlanID     int64  `json:"plan_id,omitempty"`
 	HasChanges bool   `json:"has_changes"`
 	Summary    string `json:"summary,omitempty"`
+	// CostExceeded: the monthly cost rises above the project's max_monthly_increase.
+	CostExceeded bool `json:"cost_exceeded,omitempty"`
 }
 
 // runPlan locks the project, plans it at the pull request's head commit, saves the plan and
@@ -118,6 +120,10 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 		return nil, err
 	}
 	out := render.PlanCheckRun(*c)
+	if planned != nil && planned.CostExceeded {
+		// Neutral, not failure: the plan is fine, but someone must confirm the cost before it applies.
+		out.Conclusion, out.Title = render.ConclusionNeutral, "Cost above the limit — "+out.Title
+	}
 	if err := t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: out.Conclusion,
 		Title: out.Title, Summary: out.Summary, Text: out.Text}); err != nil {
 		return nil, err
@@ -171,6 +177,8 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 		return c, nil, fmt.Errorf("reading the plan of %s: %w", p.Name, err)
 	}
 	c.Summary = summary
+	var exceeded bool
+	c.Cost, exceeded = estimateCost(ctx, t, dir, r.JSON)
 	file, err := os.ReadFile(planFile)
 	if err != nil {
 		return c, nil, fmt.Errorf("reading the plan file of %s: %w", p.Name, err)
@@ -180,7 +188,8 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	if err != nil {
 		return c, nil, fmt.Errorf("saving the plan of %s: %w", p.Name, err)
 	}
-	return c, &planResult{PlanID: saved.ID, HasChanges: summary.HasChanges(), Summary: summary.Line()}, nil
+	return c, &planResult{PlanID: saved.ID, HasChanges: summary.HasChanges(), Summary: summary.Line(),
+		CostExceeded: exceeded}, nil
 }
 
 // failureText is what a failed plan shows: Terraform's own diagnostics when it ran.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classla/gantry/internal/cost"
 	"github.com/classla/gantry/internal/flow"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/store"
@@ -44,8 +45,55 @@ func (f *fakeTerraform) Plan(ctx context.Context, req terraform.PlanRequest) (*t
 	if err := os.WriteFile(req.PlanFile, []byte("binary plan"), 0o600); err != nil {
 		return nil, err
 	}
+	if strings.Contains(string(src), "nat") {
+		return &terraform.PlanResult{Version: v, HasChanges: true, Text: "  # aws_nat_gateway.this will be created\n", JSON: []byte(natPlan)}, nil
+	}
 	return &terraform.PlanResult{Version: v, HasChanges: true, Text: "  # terraform_data.x will be created\n  + resource \"terraform_data\" \"x\" {}\n",
 		JSON: []byte(`{"format_version":"1.2","terraform_version":"1.5.7","planned_values":{"root_module":{}},"resource_changes":[{"address":"terraform_data.x","mode":"managed","type":"terraform_data","name":"x","provider_name":"terraform.io/builtin/terraform","change":{"actions":["create"],"before":null,"after":{},"after_unknown":{}}}]}`)}, nil
+}
+
+// natPlan creates one NAT gateway in us-east-1: 730 h × $0.045 = $32.85 a month.
+const natPlan = `{"format_version":"1.2","terraform_version":"1.5.7","planned_values":{"root_module":{}},
+"resource_changes":[{"address":"aws_nat_gateway.this","mode":"managed","type":"aws_nat_gateway","name":"this",
+"provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"before":null,
+"after":{"connectivity_type":"public","tags":null},"after_unknown":{"id":true,"subnet_id":true}}}],
+"configuration":{"provider_config":{"aws":{"name":"aws","full_name":"registry.terraform.io/hashicorp/aws",
+"expressions":{"region":{"constant_value":"us-east-1"}}}},"root_module":{}}}`
+
+func TestACostAboveTheLimitIsFlaggedOnTheCommentAndCheckRun(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		limit      string
+		conclusion string
+		cautions   bool
+	}{
+		// $32.85 > $20: flagged; $32.85 < $50: not.
+		{"a rise above max_monthly_increase waits for confirmation", "20", "neutral", true},
+		{"a rise below it is an ordinary plan", "50", "success", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.deps.Catalog = cost.Embedded()
+			w.gh.SetFile(repo, "main", ".gantry.yaml", "version: 1\nprojects:\n  - name: network\n    dir: net\n    cost:\n      max_monthly_increase: "+c.limit+"\n")
+			w.gh.AddPullRequest(repo, githubfake.PR{Number: 2, Files: []string{"net/main.tf"}})
+			w.gh.SetTarball(repo, fixtureHead, map[string]string{"net/main.tf": "nat"})
+			w.deliver(t, "pull_request", prOpened(t, 2))
+			got := w.replies(t, 2)
+			if len(got) != 1 || !strings.Contains(got[0], "$32.85") {
+				t.Fatalf("comments %q, want the plan with its cost", got)
+			}
+			if strings.Contains(got[0], "/apply --confirm-cost") != c.cautions {
+				t.Errorf("comment mentions /apply --confirm-cost = %v, want %v:\n%s", !c.cautions, c.cautions, got[0])
+			}
+			runs := w.gh.CheckRuns(repo)
+			if len(runs) != 1 || runs[0].Conclusion != c.conclusion {
+				t.Errorf("check runs %+v, want one %s", runs, c.conclusion)
+			}
+		})
+	}
 }
 
 func TestANewerPushCancelsTheRunningPlan(t *testing.T) {

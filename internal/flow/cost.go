@@ -1,0 +1,83 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+
+	"github.com/classla/gantry/internal/config"
+	"github.com/classla/gantry/internal/cost"
+	"github.com/classla/gantry/internal/render"
+	"github.com/classla/gantry/internal/workdir"
+)
+
+// estimateCost prices a plan for its comment. A cost problem never fails the plan: the
+// comment says what went wrong instead. exceeded reports a rise above max_monthly_increase.
+func estimateCost(ctx context.Context, t *task[PlanSpec], dir *workdir.Dir, planJSON []byte) (section render.Cost, exceeded bool) {
+	if t.Catalog == nil {
+		return nil, false
+	}
+	p := t.Spec.Project
+	opts := cost.Options{Catalog: t.Catalog}
+	if p.Cost.UsageFile != "" {
+		u, err := loadUsage(dir, p)
+		if err != nil {
+			return costNote("⚠️ The cost estimate is missing: " + err.Error()), false
+		}
+		opts.Usage = u
+	}
+	est, err := cost.EstimatePlan(planJSON, opts)
+	if err != nil {
+		t.Log.Warn("pricing the plan failed", "project", p.Name, "err", err)
+		return costNote("⚠️ The cost estimate is missing: " + err.Error()), false
+	}
+	if max := p.Cost.MaxMonthlyIncrease; max != nil && est.Exceeds(*max) {
+		return guardedCost{est: est, max: *max}, true
+	}
+	return est.Section(), false
+}
+
+// loadUsage reads the project's usage file from the checkout.
+func loadUsage(dir *workdir.Dir, p config.Project) (*cost.Usage, error) {
+	rel := path.Join(p.Dir, p.Cost.UsageFile)
+	file, err := dir.Join(rel)
+	if err != nil {
+		return nil, fmt.Errorf("usage file %s: %w", rel, err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("usage file %s (cost.usage_file) cannot be read: %w", rel, err)
+	}
+	u, _, err := cost.ParseUsage(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	u.File = p.Cost.UsageFile
+	return u, nil
+}
+
+// costNote is a cost section that only says why there is no estimate.
+type costNote string
+
+func (n costNote) Markdown() string { return string(n) + "\n" }
+func (n costNote) Text() string     { return string(n) + "\n" }
+
+// guardedCost is an estimate above the project's max_monthly_increase: it warns first.
+type guardedCost struct {
+	est *cost.Estimate
+	max float64
+}
+
+func (g guardedCost) warning() string {
+	return fmt.Sprintf("The monthly cost rises by $%.2f, more than this project's limit of $%.2f "+
+		"(cost.max_monthly_increase): applying it needs `/apply --confirm-cost`.", g.est.MonthlyDelta, g.max)
+}
+
+func (g guardedCost) Markdown() string {
+	return "> [!CAUTION]\n> **" + g.warning() + "**\n\n" + g.est.Section().Markdown()
+}
+
+func (g guardedCost) Text() string {
+	return "CAUTION: " + g.warning() + "\n\n" + g.est.Section().Text()
+}
