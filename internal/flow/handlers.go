@@ -43,8 +43,8 @@ type Deps struct {
 	Workdirs  Workdirs
 	// Catalog prices plans; nil leaves the cost section out.
 	Catalog *cost.Catalog
-	Policy    Policy
-	Log       *slog.Logger
+	Policy  Policy
+	Log     *slog.Logger
 }
 
 // Handlers returns the handler of every job kind Intake queues.
