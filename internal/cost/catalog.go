@@ -47,6 +47,9 @@ type Source struct {
 	// UsageTypeContains, when set, selects the product whose usagetype contains it (the table in
 	// the price reference gives usage types as fragments).
 	UsageTypeContains string `json:"usagetype_contains,omitempty"`
+	// Note says what a reader of the catalog should know about the price: a tier boundary,
+	// or that it is not from the reference price table and where it was taken from.
+	Note string `json:"note,omitempty"`
 }
 
 // Price keys: one per billable unit gantry knows. The catalog must carry every one of them for
