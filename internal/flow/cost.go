@@ -13,29 +13,32 @@ import (
 )
 
 // estimateCost prices a plan for its comment. A cost problem never fails the plan: the
-// comment says what went wrong instead. exceeded reports a rise above max_monthly_increase.
-func estimateCost(ctx context.Context, t *task[PlanSpec], dir *workdir.Dir, planJSON []byte) (section render.Cost, exceeded bool) {
+// comment says what went wrong instead. delta is the monthly change (nil when not priced);
+// exceeded reports a rise above max_monthly_increase, which the stored plan keeps so that
+// the apply waits for `/apply --confirm-cost`.
+func estimateCost(ctx context.Context, t *task[PlanSpec], dir *workdir.Dir, planJSON []byte) (section render.Cost, delta *float64, exceeded bool) {
 	if t.Catalog == nil {
-		return nil, false
+		return nil, nil, false
 	}
 	p := t.Spec.Project
 	opts := cost.Options{Catalog: t.Catalog}
 	if p.Cost.UsageFile != "" {
 		u, err := loadUsage(dir, p)
 		if err != nil {
-			return costNote("⚠️ The cost estimate is missing: " + err.Error()), false
+			return costNote("⚠️ The cost estimate is missing: " + err.Error()), nil, false
 		}
 		opts.Usage = u
 	}
 	est, err := cost.EstimatePlan(planJSON, opts)
 	if err != nil {
 		t.Log.Warn("pricing the plan failed", "project", p.Name, "err", err)
-		return costNote("⚠️ The cost estimate is missing: " + err.Error()), false
+		return costNote("⚠️ The cost estimate is missing: " + err.Error()), nil, false
 	}
+	delta = &est.MonthlyDelta
 	if max := p.Cost.MaxMonthlyIncrease; max != nil && est.Exceeds(*max) {
-		return guardedCost{est: est, max: *max}, true
+		return guardedCost{est: est, max: *max}, delta, true
 	}
-	return est.Section(), false
+	return est.Section(), delta, false
 }
 
 // loadUsage reads the project's usage file from the checkout.

@@ -178,13 +178,15 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	}
 	c.Summary = summary
 	var exceeded bool
-	c.Cost, exceeded = estimateCost(ctx, t, dir, r.JSON)
+	var delta *float64
+	c.Cost, delta, exceeded = estimateCost(ctx, t, dir, r.JSON)
 	file, err := os.ReadFile(planFile)
 	if err != nil {
 		return c, nil, fmt.Errorf("reading the plan file of %s: %w", p.Name, err)
 	}
 	saved, err := t.Store.SavePlan(ctx, store.Plan{Repo: t.Repo.String(), PR: s.Number, Project: p.Name,
-		Workspace: p.Workspace, SHA: s.HeadSHA, Changes: summary.Fingerprint(), File: file, JSON: r.JSON})
+		Workspace: p.Workspace, SHA: s.HeadSHA, Changes: summary.Fingerprint(), File: file, JSON: r.JSON,
+		MonthlyCostDelta: delta, CostExceeded: exceeded})
 	if err != nil {
 		return c, nil, fmt.Errorf("saving the plan of %s: %w", p.Name, err)
 	}

@@ -88,6 +88,10 @@ func TestACostAboveTheLimitIsFlaggedOnTheCommentAndCheckRun(t *testing.T) {
 			if strings.Contains(got[0], "/apply --confirm-cost") != c.cautions {
 				t.Errorf("comment mentions /apply --confirm-cost = %v, want %v:\n%s", !c.cautions, c.cautions, got[0])
 			}
+			saved, err := w.st.LatestPlan(context.Background(), repo, 2, "network")
+			if err != nil || saved.CostExceeded != c.cautions || saved.MonthlyCostDelta == nil || *saved.MonthlyCostDelta < 32.849 || *saved.MonthlyCostDelta > 32.851 {
+				t.Errorf("stored plan cost %v exceeded %v (err %v), want 32.85 and %v", saved.MonthlyCostDelta, saved.CostExceeded, err, c.cautions)
+			}
 			runs := w.gh.CheckRuns(repo)
 			if len(runs) != 1 || runs[0].Conclusion != c.conclusion {
 				t.Errorf("check runs %+v, want one %s", runs, c.conclusion)

@@ -188,9 +188,14 @@ type Plan struct {
 	// Changes is the JSON list of resource addresses and actions, compared at merge time.
 	Changes []byte
 	// File is the binary plan file (terraform plan -out), JSON its `terraform show -json`.
-	File      []byte
-	JSON      []byte
-	CreatedAt time.Time
+	File []byte
+	JSON []byte
+	// MonthlyCostDelta is the plan's monthly cost change in USD; nil when it was not priced.
+	MonthlyCostDelta *float64
+	// CostExceeded: the change is above the project's max_monthly_increase, so applying it
+	// waits for `/apply --confirm-cost`.
+	CostExceeded bool
+	CreatedAt    time.Time
 }
 
 // DeploymentState is the state of a deployment (GitHub's deployment status names).

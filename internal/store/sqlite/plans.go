@@ -15,9 +15,11 @@ func (s *Store) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) 
 	}
 	p.CreatedAt = now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO plans (repo, pr, project, workspace, sha, changes, file, json, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			p.Repo, p.PR, p.Project, p.Workspace, p.SHA, p.Changes, p.File, p.JSON, micros(p.CreatedAt)).Scan(&p.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO plans (repo, pr, project, workspace, sha, changes, file, json,
+			monthly_cost_delta, cost_exceeded, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			p.Repo, p.PR, p.Project, p.Workspace, p.SHA, p.Changes, p.File, p.JSON, p.MonthlyCostDelta, p.CostExceeded,
+			micros(p.CreatedAt)).Scan(&p.ID)
 		if err != nil {
 			return fmt.Errorf("save plan of %s PR #%d project %s: %w", p.Repo, p.PR, p.Project, err)
 		}
@@ -32,9 +34,11 @@ func (s *Store) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) 
 // LatestPlan returns the newest plan of project on pr, or store.ErrNotFound.
 func (s *Store) LatestPlan(ctx context.Context, repo string, pr int, project string) (store.Plan, error) {
 	var p store.Plan
-	err := s.db.QueryRowContext(ctx, `SELECT id, repo, pr, project, workspace, sha, changes, file, json, created_at
+	err := s.db.QueryRowContext(ctx, `SELECT id, repo, pr, project, workspace, sha, changes, file, json,
+		monthly_cost_delta, cost_exceeded, created_at
 		FROM plans WHERE repo = ? AND pr = ? AND project = ? ORDER BY id DESC LIMIT 1`, repo, pr, project).
-		Scan(&p.ID, &p.Repo, &p.PR, &p.Project, &p.Workspace, &p.SHA, &p.Changes, &p.File, &p.JSON, timeCol{&p.CreatedAt})
+		Scan(&p.ID, &p.Repo, &p.PR, &p.Project, &p.Workspace, &p.SHA, &p.Changes, &p.File, &p.JSON,
+			&p.MonthlyCostDelta, &p.CostExceeded, timeCol{&p.CreatedAt})
 	if err != nil {
 		return store.Plan{}, notFound(err, fmt.Sprintf("plan of %s PR #%d project %s", repo, pr, project))
 	}

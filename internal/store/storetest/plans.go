@@ -38,6 +38,30 @@ var planCases = []contractCase{
 	{"the latest plan is the newest of that project on that PR, bytes intact", planLatest},
 	{"a project that was never planned has no latest plan", planNone},
 	{"deleting a PR's plans leaves other PRs' plans", planDelete},
+	{"a plan's cost and its hold are kept; an unpriced plan has no cost", planCost},
+}
+
+func planCost(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	held := plan("acme/infra", 7, "production", "aaaa")
+	delta := 212.5
+	held.MonthlyCostDelta, held.CostExceeded = &delta, true
+	mustSavePlan(t, s, held)
+	mustSavePlan(t, s, plan("acme/infra", 7, "staging", "aaaa"))
+	got, err := s.LatestPlan(ctx, "acme/infra", 7, "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MonthlyCostDelta == nil || *got.MonthlyCostDelta != 212.5 || !got.CostExceeded {
+		t.Errorf("cost %v exceeded %v, want 212.5 and true", got.MonthlyCostDelta, got.CostExceeded)
+	}
+	got, err = s.LatestPlan(ctx, "acme/infra", 7, "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MonthlyCostDelta != nil || got.CostExceeded {
+		t.Errorf("an unpriced plan reads cost %v exceeded %v, want nil and false", got.MonthlyCostDelta, got.CostExceeded)
+	}
 }
 
 func planSaved(t *testing.T, s store.Store) {
