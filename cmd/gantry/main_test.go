@@ -119,6 +119,9 @@ func TestPlanRendersASavedPlan(t *testing.T) {
 		"<!-- gantry:project=examples-classla -->",
 		"**Plan: 3 to add, 3 to change, 3 to destroy.**",
 		"`module.network.aws_nat_gateway.this[1]`",
+		// One NAT gateway (−$32.85) and its address (−$3.65) go; a web ACL with 3 rules comes
+		// ($5 + 3 × $1 = $8.00); the task's memory grows by 1 GB (730 × $0.004445 = +$3.24).
+		"−$32.85", "−$3.65", "+$8.00", "+$3.24",
 		"<summary>Show plan output (",
 		"Applies automatically when this pull request is merged.",
 	} {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/classla/gantry/internal/cost"
 	"github.com/classla/gantry/internal/plan"
 	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/terraform"
@@ -55,22 +56,30 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 	if o.format != "markdown" && o.format != "text" && o.format != "json" {
 		return usagef("--format %q: use markdown, text or json", o.format)
 	}
-	if o.usage != "" {
-		return usagef("--usage is not available in this version of gantry yet: the cost diff arrives in a later version")
-	}
 	dir := filepath.ToSlash(filepath.Clean(o.dir))
 	c := render.PlanComment{Project: o.project, Dir: dir, Workspace: "default"}
 	if c.Project == "" {
 		c.Project = strings.ReplaceAll(dir, "/", "-") // the .gantry.yaml default
 	}
-	var err error
+	costOpts, err := costOptionsFor(e, "", o.usage)
+	if err != nil {
+		return err
+	}
+	var planJSON []byte
 	if o.fromJSON != "" {
-		err = fromSavedPlan(&c, o.fromJSON)
+		planJSON, err = fromSavedPlan(&c, o.fromJSON)
 	} else {
-		err = planDirectory(ctx, e, &c, o.dir)
+		planJSON, err = planDirectory(ctx, e, &c, o.dir)
 	}
 	if err != nil {
 		return err
+	}
+	if planJSON != nil {
+		est, err := cost.EstimatePlan(planJSON, costOpts)
+		if err != nil {
+			return fmt.Errorf("pricing the plan: %w", err)
+		}
+		c.Cost = est.Section()
 	}
 	var out string
 	switch o.format {
@@ -96,29 +105,29 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 }
 
 // fromSavedPlan fills c from a `terraform show -json` file and the human-readable plan beside it.
-func fromSavedPlan(c *render.PlanComment, path string) error {
+func fromSavedPlan(c *render.PlanComment, path string) ([]byte, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return usagef("reading --from-json: %v", err)
+		return nil, usagef("reading --from-json: %v", err)
 	}
 	summary, err := plan.Summarize(raw)
 	if err != nil {
-		return usagef("%s: %v", path, err)
+		return nil, usagef("%s: %v", path, err)
 	}
 	output, err := os.ReadFile(strings.TrimSuffix(path, filepath.Ext(path)) + ".txt")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return usagef("reading the human-readable plan beside %s: %v", path, err)
+		return nil, usagef("reading the human-readable plan beside %s: %v", path, err)
 	}
 	c.Summary, c.TerraformVersion, c.Output = summary, summary.TerraformVersion, string(output)
-	return nil
+	return raw, nil
 }
 
 // planDirectory runs init, plan and show -json in dir with GANTRY_TERRAFORM_BIN (else terraform,
 // else tofu on PATH). Unlike the server, it runs with the caller's own AWS and TF_VAR_ variables:
 // the person at the terminal is planning with their own credentials.
-func planDirectory(ctx context.Context, e *env, c *render.PlanComment, dir string) error {
+func planDirectory(ctx context.Context, e *env, c *render.PlanComment, dir string) ([]byte, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usagef("%s is not a directory: give the Terraform root module to plan", dir)
+		return nil, usagef("%s is not a directory: give the Terraform root module to plan", dir)
 	}
 	bin := e.getenv("GANTRY_TERRAFORM_BIN")
 	if bin == "" {
@@ -130,15 +139,15 @@ func planDirectory(ctx context.Context, e *env, c *render.PlanComment, dir strin
 		}
 	}
 	if bin == "" {
-		return usagef("no terraform or tofu on PATH: install one or set GANTRY_TERRAFORM_BIN")
+		return nil, usagef("no terraform or tofu on PATH: install one or set GANTRY_TERRAFORM_BIN")
 	}
 	tf, err := terraform.New(bin, terraform.Options{})
 	if err != nil {
-		return usagef("GANTRY_TERRAFORM_BIN: %v", err)
+		return nil, usagef("GANTRY_TERRAFORM_BIN: %v", err)
 	}
 	tmp, err := os.MkdirTemp("", "gantry-plan-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(tmp)
 	res, err := tf.Plan(ctx, terraform.PlanRequest{Dir: dir, Workspace: "default", Env: callerEnv(),
@@ -156,12 +165,12 @@ func planDirectory(ctx context.Context, e *env, c *render.PlanComment, dir strin
 		if c.Output == "" {
 			c.Output = res.Log
 		}
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
 	c.Summary, err = plan.Summarize(res.JSON)
-	return err
+	return res.JSON, err
 }
 
 // callerEnv is what a terminal user's plan passes on from their environment.
