@@ -37,7 +37,7 @@ type Store interface {
 	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)
 	// CountJobs returns how many jobs are in each state.
 	CountJobs(ctx context.Context) (map[JobState]int, error)
-	// ClaimJob atomically takes the oldest queued job for owner: it becomes running,
+	// ClaimJob atomically takes the oldest queued job whose Mutex no running job holds: it becomes running,
 	// its attempts grow by one and its lease ends at now+lease. ok=false when nothing is queued.
 	// Each queued job is claimed by exactly one caller, across processes.
 	ClaimJob(ctx context.Context, owner string, lease time.Duration) (j Job, ok bool, err error)
@@ -126,7 +126,10 @@ type NewJob struct {
 	PR             int
 	SHA            string
 	// Key groups jobs that supersede each other (CancelJobs); "" for none.
-	Key  string
+	Key string
+	// Mutex: jobs with the same non-empty Mutex never run at the same time, across processes;
+	// they run in the order they were queued.
+	Mutex string
 	Spec []byte
 	// MaxAttempts is how often the job may be claimed when its worker dies; 0 means 1.
 	MaxAttempts int

@@ -12,13 +12,13 @@ import (
 )
 
 // jobColumns is the select list scanJob reads, in its order.
-const jobColumns = `id, kind, COALESCE(delivery_id, ''), installation_id, repo, pr, sha, job_key, spec,
+const jobColumns = `id, kind, COALESCE(delivery_id, ''), installation_id, repo, pr, sha, job_key, mutex, spec,
 	max_attempts, state, attempts, owner, lease_until, cancel_requested, error, result,
 	created_at, started_at, finished_at`
 
 func scanJob(r rowScanner) (store.Job, error) {
 	var j store.Job
-	err := r.Scan(&j.ID, &j.Kind, &j.DeliveryID, &j.InstallationID, &j.Repo, &j.PR, &j.SHA, &j.Key, &j.Spec,
+	err := r.Scan(&j.ID, &j.Kind, &j.DeliveryID, &j.InstallationID, &j.Repo, &j.PR, &j.SHA, &j.Key, &j.Mutex, &j.Spec,
 		&j.MaxAttempts, &j.State, &j.Attempts, &j.Owner, timeCol{&j.LeaseUntil}, &j.CancelRequested, &j.Error, &j.Result,
 		timeCol{&j.CreatedAt}, timeCol{&j.StartedAt}, timeCol{&j.FinishedAt})
 	return j, err
@@ -44,9 +44,9 @@ func insertJob(ctx context.Context, tx *sql.Tx, j store.NewJob, created time.Tim
 		return store.Job{}, errors.New("job kind is empty: every job needs the kind of its handler")
 	}
 	row := tx.QueryRowContext(ctx, `INSERT INTO jobs
-		(kind, delivery_id, installation_id, repo, pr, sha, job_key, spec, max_attempts, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+jobColumns,
-		j.Kind, nullIfZero(j.DeliveryID), j.InstallationID, j.Repo, j.PR, j.SHA, j.Key, j.Spec, j.MaxAttempts,
+		(kind, delivery_id, installation_id, repo, pr, sha, job_key, mutex, spec, max_attempts, state, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+jobColumns,
+		j.Kind, nullIfZero(j.DeliveryID), j.InstallationID, j.Repo, j.PR, j.SHA, j.Key, j.Mutex, j.Spec, j.MaxAttempts,
 		store.Queued, micros(created))
 	job, err := scanJob(row)
 	if err != nil {

@@ -26,9 +26,11 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration)
 		t := now()
 		row := tx.QueryRowContext(ctx, `UPDATE jobs
 			SET state = ?, attempts = attempts + 1, owner = ?, lease_until = ?, started_at = ?
-			WHERE id = (SELECT id FROM jobs WHERE state = ? ORDER BY id LIMIT 1)
+			WHERE id = (SELECT q.id FROM jobs q WHERE q.state = ?
+				AND (q.mutex = '' OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.mutex = q.mutex AND r.state = ?))
+				ORDER BY q.id LIMIT 1)
 			RETURNING `+jobColumns,
-			store.Running, owner, micros(t.Add(lease)), micros(t), store.Queued)
+			store.Running, owner, micros(t.Add(lease)), micros(t), store.Queued, store.Running)
 		var err error
 		job, err = scanJob(row)
 		switch {

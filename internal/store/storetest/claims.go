@@ -22,6 +22,101 @@ var claimCases = []contractCase{
 	{"finishing with cancellation is final", finishCase(store.Outcome{State: store.Canceled, Error: "superseded by a newer push"})},
 	{"only the running owner finishes a job, once", finishOnlyOwnerOnce},
 	{"a state that is not final is refused", finishNotFinal},
+	{"jobs sharing a mutex run one at a time, in queue order", claimMutex},
+	{"concurrent claims never run two jobs of one mutex at once", claimMutexConcurrently},
+}
+
+func claimMutex(t *testing.T, s store.Store) {
+	apply := func(pr int) store.NewJob {
+		j := newJob("apply", "a/r", pr, "")
+		j.Mutex = "apply:a/r:production"
+		return j
+	}
+	first := mustEnqueue(t, s, apply(1))[0]
+	second := mustEnqueue(t, s, apply(2))[0]
+	other := mustEnqueue(t, s, newJob("plan", "a/r", 3, ""))[0]
+
+	if j := mustClaim(t, s, "w1", time.Minute); j.ID != first.ID {
+		t.Fatalf("first claim took job %d, want the first apply %d", j.ID, first.ID)
+	}
+	// The second apply waits for the first; the unrelated job goes ahead of it.
+	if j := mustClaim(t, s, "w2", time.Minute); j.ID != other.ID {
+		t.Fatalf("second claim took job %d, want the unrelated job %d", j.ID, other.ID)
+	}
+	if j, ok, err := s.ClaimJob(t.Context(), "w3", time.Minute); err != nil || ok {
+		t.Fatalf("ClaimJob while the mutex is held = job %d ok %v err %v, want nothing", j.ID, ok, err)
+	}
+	if err := s.FinishJob(t.Context(), first.ID, "w1", store.Outcome{State: store.Succeeded}); err != nil {
+		t.Fatal(err)
+	}
+	if j := mustClaim(t, s, "w3", time.Minute); j.ID != second.ID {
+		t.Errorf("after the first apply finished, claim took job %d, want the second apply %d", j.ID, second.ID)
+	}
+}
+
+func claimMutexConcurrently(t *testing.T, s store.Store) {
+	const n = 12
+	for i := range n {
+		j := newJob("apply", "a/r", i+1, "")
+		j.Mutex = "apply:a/r:production"
+		mustEnqueue(t, s, j)
+	}
+	var (
+		mu      sync.Mutex
+		running int
+		order   []int
+		wg      sync.WaitGroup
+		errs    = make(chan error, 8*n)
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			owner := fmt.Sprintf("w%d", w)
+			for {
+				j, ok, err := s.ClaimJob(t.Context(), owner, time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !ok {
+					mu.Lock()
+					done := len(order) == n
+					mu.Unlock()
+					if done {
+						return
+					}
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				mu.Lock()
+				running++
+				if running > 1 {
+					errs <- fmt.Errorf("job %d started while another job of its mutex ran", j.ID)
+				}
+				order = append(order, j.PR)
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+				mu.Lock()
+				running--
+				mu.Unlock()
+				if err := s.FinishJob(t.Context(), j.ID, owner, store.Outcome{State: store.Succeeded}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, pr := range order {
+		if pr != i+1 {
+			t.Fatalf("jobs ran in the order %v, want queue order", order)
+		}
+	}
 }
 
 // finishCase finishes a running job with out and checks that the job records it.
