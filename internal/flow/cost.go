@@ -22,7 +22,7 @@ func estimateCost(ctx context.Context, t *task[PlanSpec], dir *workdir.Dir, plan
 	}
 	p := t.Spec.Project
 	opts := cost.Options{Catalog: t.Catalog}
-	if p.Cost.UsageFile != "" {
+	if p.Cost.UsageFile != "" && dir != nil {
 		u, err := loadUsage(dir, p)
 		if err != nil {
 			return costNote("⚠️ The cost estimate is missing: " + err.Error()), nil, false

@@ -25,6 +25,9 @@ type GitHub interface {
 	Tarball(ctx context.Context, repo gh.Repo, ref string, w io.Writer) error
 	CreateCheckRun(ctx context.Context, repo gh.Repo, run gh.CheckRun) (int64, error)
 	UpdateCheckRun(ctx context.Context, repo gh.Repo, id int64, run gh.CheckRun) error
+	CreateDeployment(ctx context.Context, repo gh.Repo, d gh.Deployment) (int64, error)
+	CreateDeploymentStatus(ctx context.Context, repo gh.Repo, id int64, state, description, logURL, environmentURL string) error
+	PullRequestsOfCommit(ctx context.Context, repo gh.Repo, sha string) ([]int, error)
 }
 
 // Clients gives the GitHub client of an installation.
@@ -43,8 +46,10 @@ type Deps struct {
 	Workdirs  Workdirs
 	// Catalog prices plans; nil leaves the cost section out.
 	Catalog *cost.Catalog
-	Policy  Policy
-	Log     *slog.Logger
+	// Credentials assumes projects' roles; nil when the server has no web identity token.
+	Credentials Credentials
+	Policy      Policy
+	Log         *slog.Logger
 }
 
 // Handlers returns the handler of every job kind Intake queues.
@@ -56,6 +61,8 @@ func Handlers(d Deps) job.Registry {
 		KindCommand:           handler(d, runCommand),
 		KindInstallation:      handler(d, runInstallation),
 		KindPlan:              handler(d, runPlan),
+		KindApply:             handler(d, runApply),
+		KindPush:              handler(d, runPush),
 	}
 }
 

@@ -94,6 +94,7 @@ var routes = map[string]routeFunc{
 	"ping":                      routePing,
 	"pull_request":              routePullRequest,
 	"issue_comment":             routeIssueComment,
+	"push":                      routePush,
 	"installation":              routeInstallation,
 	"installation_repositories": routeInstallation,
 }

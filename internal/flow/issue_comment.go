@@ -78,6 +78,8 @@ func runCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 		return runUnlock(ctx, t)
 	case command.NamePlan:
 		return runPlanCommand(ctx, t)
+	case command.NameApply:
+		return runApplyCommand(ctx, t)
 	}
 	return t.reply(ctx, fmt.Sprintf("`/%s` is recognised but not available on this gantry server yet. %s",
 		s.Command.Name, "Comment `/help` for what it can do."))

@@ -37,6 +37,7 @@ type PlanSpec struct {
 // Terraform runs Terraform for the flows; internal/terraform's Runner implements it.
 type Terraform interface {
 	Plan(ctx context.Context, req terraform.PlanRequest) (*terraform.PlanResult, error)
+	Apply(ctx context.Context, req terraform.ApplyRequest) (*terraform.ApplyResult, error)
 }
 
 // Workdirs hands out checkouts of a repository at a commit; internal/workdir implements it.
@@ -138,6 +139,11 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 // Terraform never ran); err is set when planning failed.
 func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment, res *planResult, err error) {
 	s, p := t.Spec, t.Spec.Project
+	env, err := t.roleEnv(ctx, p.AWS, p.Name, s.Number, s.HeadSHA)
+	if err != nil {
+		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
+			Apply: render.ApplyMode(p.Apply.On), Error: err.Error()}, nil, err
+	}
 	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
 		return t.GH.Tarball(ctx, t.Repo, s.HeadSHA, w)
 	})
@@ -157,7 +163,7 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	c = &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
 		Apply: render.ApplyMode(p.Apply.On)}
 	r, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
-		BackendConfig: p.BackendConfig, Args: s.Args, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+		BackendConfig: p.BackendConfig, Args: s.Args, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
 	if r != nil {
 		c.TerraformVersion, c.Duration, c.Output = r.Version.Version, r.Duration, r.Text
 		if r.Version.Flavor == terraform.FlavorTofu {

@@ -25,6 +25,7 @@ import (
 type fakeTerraform struct {
 	mu      sync.Mutex
 	planned []string
+	applied []string
 	slow    chan struct{} // closed when a slow plan has started
 }
 
@@ -59,6 +60,19 @@ const natPlan = `{"format_version":"1.2","terraform_version":"1.5.7","planned_va
 "after":{"connectivity_type":"public","tags":null},"after_unknown":{"id":true,"subnet_id":true}}}],
 "configuration":{"provider_config":{"aws":{"name":"aws","full_name":"registry.terraform.io/hashicorp/aws",
 "expressions":{"region":{"constant_value":"us-east-1"}}}},"root_module":{}}}`
+
+// Apply records the plan file it was given and "applies" it.
+func (f *fakeTerraform) Apply(_ context.Context, req terraform.ApplyRequest) (*terraform.ApplyResult, error) {
+	plan, err := os.ReadFile(req.PlanFile)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.applied = append(f.applied, string(plan))
+	f.mu.Unlock()
+	return &terraform.ApplyResult{Version: terraform.Version{Flavor: terraform.FlavorTerraform, Version: "1.5.7"},
+		Log: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.\n"}, nil
+}
 
 func TestACostAboveTheLimitIsFlaggedOnTheCommentAndCheckRun(t *testing.T) {
 	t.Parallel()

@@ -139,7 +139,9 @@ func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem str
 	return nil, problem, nil
 }
 
-// runPullRequestClosed releases what a closed pull request held: its locks and saved plans.
+// runPullRequestClosed releases what a closed pull request held. A pull request merged into the
+// default branch first queues the applies of the projects its files change; those keep their
+// locks and saved plans until they are applied.
 func runPullRequestClosed(ctx context.Context, t *task[PullRequestSpec]) (any, error) {
 	s := t.Spec
 	// Its queued and running work is moot: the pull-request jobs and every project's plans.
@@ -149,26 +151,59 @@ func runPullRequestClosed(ctx context.Context, t *task[PullRequestSpec]) (any, e
 		return nil, fmt.Errorf("listing the jobs of closed %s#%d: %w", t.Repo, s.Number, err)
 	}
 	for _, j := range pending {
-		if j.Key == "" || j.ID == t.Job.ID {
+		if j.Key == "" || j.ID == t.Job.ID || j.Kind == KindApply {
 			continue
 		}
 		if _, err := t.Store.CancelJobs(ctx, j.Key, 0); err != nil {
 			return nil, fmt.Errorf("canceling the jobs of closed %s#%d: %w", t.Repo, s.Number, err)
 		}
 	}
-	locks, err := t.Store.ReleasePRLocks(ctx, t.Repo.String(), s.Number)
+	var applying []ApplySpec
+	if s.Merged && s.BaseRef == s.DefaultBranch {
+		if applying, err = mergeApplies(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	locks, err := t.Store.ListLocks(ctx, t.Repo.String())
 	if err != nil {
-		return nil, fmt.Errorf("releasing the locks of %s#%d: %w", t.Repo, s.Number, err)
+		return nil, fmt.Errorf("listing the locks of %s: %w", t.Repo, err)
 	}
-	if err := t.Store.DeletePlans(ctx, t.Repo.String(), s.Number); err != nil {
-		return nil, fmt.Errorf("discarding the plans of %s#%d: %w", t.Repo, s.Number, err)
+	var released []string
+	for _, l := range locks {
+		if l.PR != s.Number || slices.ContainsFunc(applying, func(a ApplySpec) bool { return a.Project.Name == l.Project }) {
+			continue
+		}
+		if err := t.Store.ReleaseLock(ctx, l.Repo, l.Project, l.Workspace, l.PR); err != nil {
+			return nil, fmt.Errorf("releasing the lock of %s on %s: %w", l.Project, t.Repo, err)
+		}
+		released = append(released, l.Project+"/"+l.Workspace)
 	}
-	released := make([]string, len(locks))
-	for i, l := range locks {
-		released[i] = l.Project + "/" + l.Workspace
+	if len(applying) == 0 {
+		if err := t.Store.DeletePlans(ctx, t.Repo.String(), s.Number); err != nil {
+			return nil, fmt.Errorf("discarding the plans of %s#%d: %w", t.Repo, s.Number, err)
+		}
 	}
-	t.Log.Info("pull request closed", "merged", s.Merged, "locks_released", released)
-	return map[string]any{"locks_released": released}, nil
+	t.Log.Info("pull request closed", "merged", s.Merged, "locks_released", released, "applying", projectNames(applying))
+	return map[string]any{"locks_released": released, "applying": projectNames(applying)}, nil
+}
+
+// mergeApplies queues the applies of a merged pull request: the projects whose files it
+// changed (not those only planned with /plan -p), at the merge commit.
+func mergeApplies(ctx context.Context, t *task[PullRequestSpec]) ([]ApplySpec, error) {
+	s := t.Spec
+	cfg, problem, err := t.loadConfig(ctx)
+	if err != nil || problem != "" || cfg == nil {
+		return nil, err
+	}
+	files, err := t.GH.PullRequestFiles(ctx, t.Repo, s.Number)
+	if err != nil {
+		return nil, fmt.Errorf("listing the files of %s#%d: %w", t.Repo, s.Number, err)
+	}
+	specs := applySpecs(cfg, files, s.Number, s.MergeSHA, "merge", s.Sender)
+	if _, err := enqueueApplies(ctx, t.Store, t.Job, specs); err != nil {
+		return nil, err
+	}
+	return specs, nil
 }
 
 // runForkNote tells a fork's pull request why gantry does not plan it (once: the note is upserted).

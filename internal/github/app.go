@@ -1,6 +1,7 @@
 // Package github talks to the GitHub REST API as a GitHub App: it mints installation tokens (through
 // GITHUB_API_URL, so GitHub Enterprise Server and local test servers work) and offers the few calls gantry
-// makes on pull requests: comments, check runs, files, contents, permissions and deployments.
+// makes on pull requests and commits: comments, check runs, files, reviews, comparisons, contents,
+// permissions and deployments.
 package github
 
 import (

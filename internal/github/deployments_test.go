@@ -68,3 +68,40 @@ func TestCreateDeploymentStatusRecordsEachStateAndFitsTheDescription(t *testing.
 		t.Errorf("status URLs = %q, %q", got[0].LogURL, got[0].EnvironmentURL)
 	}
 }
+
+func TestDeploymentStatusesOfAFailedApplyMayHaveNoLinks(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t)
+	c := newClient(t, fake)
+	id, err := c.CreateDeployment(t.Context(), lms, github.Deployment{Ref: sha, Environment: "production"})
+	if err != nil {
+		t.Fatalf("CreateDeployment: %v", err)
+	}
+	for _, state := range []string{"in_progress", "failure"} {
+		if err := c.CreateDeploymentStatus(t.Context(), lms, id, state, "Apply of production", "", ""); err != nil {
+			t.Fatalf("CreateDeploymentStatus(%s) without links: %v", state, err)
+		}
+	}
+
+	got := fake.DeploymentStatuses(id)
+	var states []string
+	for _, st := range got {
+		states = append(states, st.State)
+		if st.LogURL != "" || st.EnvironmentURL != "" {
+			t.Errorf("%s status has links %q, %q; want none", st.State, st.LogURL, st.EnvironmentURL)
+		}
+	}
+	if diff := cmp.Diff([]string{"in_progress", "failure"}, states); diff != "" {
+		t.Errorf("status states differ (-want +got):\n%s", diff)
+	}
+	// An empty string is not a URL: the fields are left out rather than sent empty.
+	for _, req := range requestsTo(fake, "POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses") {
+		body := decodeJSON(t, req.Body)
+		if _, ok := body["log_url"]; ok {
+			t.Errorf("status request sends log_url %q", body["log_url"])
+		}
+		if _, ok := body["environment_url"]; ok {
+			t.Errorf("status request sends environment_url %q", body["environment_url"])
+		}
+	}
+}

@@ -8,11 +8,12 @@ import (
 	gh "github.com/google/go-github/v62/github"
 )
 
-// MaxPullRequestFiles is where GitHub stops listing a pull request's files.
+// MaxPullRequestFiles is where GitHub stops listing a pull request's files, and a commit's.
 const MaxPullRequestFiles = 3000
 
-// ErrFileListTruncated marks a file list cut off at MaxPullRequestFiles: files beyond it are unknown.
-var ErrFileListTruncated = errors.New("GitHub lists at most 3000 files of a pull request")
+// ErrFileListTruncated marks a file list of a pull request or commit cut off at MaxPullRequestFiles:
+// files beyond it are unknown.
+var ErrFileListTruncated = errors.New("GitHub lists at most 3000 files of a pull request or commit")
 
 // PullRequest is what the flows need to know about a pull request.
 type PullRequest struct {

@@ -8,13 +8,16 @@ import (
 
 // paginate applies GitHub's page and per_page parameters (default 30, at most 100) to a list of total
 // items, sets the Link header GitHub would send, and returns the slice bounds of the requested page.
-func (c *call) paginate(total int) (from, to int) {
+func (c *call) paginate(total int) (from, to int) { return c.paginateBy(total, 30, 100) }
+
+// paginateBy is paginate for lists with other page sizes, such as a commit's files (300 a page).
+func (c *call) paginateBy(total, defaultPerPage, maxPerPage int) (from, to int) {
 	q := c.r.URL.Query()
 	perPage, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || perPage <= 0 {
-		perPage = 30
+		perPage = defaultPerPage
 	}
-	perPage = min(perPage, 100)
+	perPage = min(perPage, maxPerPage)
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page <= 0 {
 		page = 1

@@ -48,21 +48,23 @@ func (s *Server) listPullFiles(c *call) {
 	from, to := c.paginate(len(files))
 	page := []any{}
 	for _, f := range files[from:to] {
-		page = append(page, s.diffEntryJSON(r, p, f))
+		page = append(page, s.diffEntryJSON(r, p.HeadSHA, p.Renamed, f))
 	}
 	c.json(http.StatusOK, page)
 }
 
-func (s *Server) diffEntryJSON(r *repoState, p *PR, file string) object {
+// diffEntryJSON describes one changed file of a pull request or commit whose head is sha; renamed maps
+// new paths to previous ones.
+func (s *Server) diffEntryJSON(r *repoState, sha string, renamed map[string]string, file string) object {
 	o := object{
-		"sha": fakeSHA(p.HeadSHA + ":" + file), "filename": file, "status": "modified",
+		"sha": fakeSHA(sha + ":" + file), "filename": file, "status": "modified",
 		"additions": 1, "deletions": 1, "changes": 2,
-		"blob_url":     fmt.Sprintf("%s%s/blob/%s/%s", webURL, r.fullName(), p.HeadSHA, escapePath(file)),
-		"raw_url":      fmt.Sprintf("%s%s/raw/%s/%s", webURL, r.fullName(), p.HeadSHA, escapePath(file)),
-		"contents_url": fmt.Sprintf("%srepos/%s/contents/%s?ref=%s", s.URL(), r.fullName(), escapePath(file), p.HeadSHA),
+		"blob_url":     fmt.Sprintf("%s%s/blob/%s/%s", webURL, r.fullName(), sha, escapePath(file)),
+		"raw_url":      fmt.Sprintf("%s%s/raw/%s/%s", webURL, r.fullName(), sha, escapePath(file)),
+		"contents_url": fmt.Sprintf("%srepos/%s/contents/%s?ref=%s", s.URL(), r.fullName(), escapePath(file), sha),
 		"patch":        "@@ -1 +1 @@\n-old\n+new",
 	}
-	if prev, ok := p.Renamed[file]; ok {
+	if prev, ok := renamed[file]; ok {
 		o["status"] = "renamed"
 		o["previous_filename"] = prev
 	}

@@ -15,7 +15,7 @@ const (
 
 type route struct {
 	method string
-	path   string // OpenAPI path template; a final {path} or {ref} takes the rest of the path, slashes included
+	path   string // OpenAPI path template; a final {path}, {ref} or {basehead} takes the rest of the path, slashes included
 	auth   authKind
 	api    bool // part of the REST API, so described in GitHub's OpenAPI description
 	handle func(*Server, *call)
@@ -36,6 +36,12 @@ var routeTable = []route{
 
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}", authInstallation, true, (*Server).getPull},
 	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", authInstallation, true, (*Server).listPullFiles},
+	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", authInstallation, true, (*Server).listReviews},
+
+	// The pulls route comes first: {ref} takes the rest of the path, so it would also match "SHA/pulls".
+	{"GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", authInstallation, true, (*Server).listCommitPulls},
+	{"GET", "/repos/{owner}/{repo}/commits/{ref}", authInstallation, true, (*Server).getCommit},
+	{"GET", "/repos/{owner}/{repo}/compare/{basehead}", authInstallation, true, (*Server).compare},
 
 	{"GET", "/repos/{owner}/{repo}/contents/{path}", authInstallation, true, (*Server).getContents},
 	{"GET", "/repos/{owner}/{repo}/tarball/{ref}", authInstallation, true, (*Server).getTarball},
@@ -96,7 +102,7 @@ func matchTemplate(template string, segs []string) (map[string]string, bool) {
 		}
 		name = strings.TrimSuffix(name, "}")
 		value := segs[i]
-		if i == len(tsegs)-1 && (name == "path" || name == "ref") {
+		if i == len(tsegs)-1 && (name == "path" || name == "ref" || name == "basehead") {
 			value = strings.Join(segs[i:], "/")
 		}
 		unescaped, err := url.PathUnescape(value)

@@ -78,5 +78,50 @@ func runScenario(t *testing.T, fake *githubfake.Server) {
 	}
 	dep, err := c.CreateDeployment(ctx, lms, github.Deployment{Ref: "main", Environment: "production", Payload: map[string]any{"job": 1}})
 	must("CreateDeployment", err)
+	must("CreateDeploymentStatus", c.CreateDeploymentStatus(ctx, lms, dep, "in_progress", "Applying", "", ""))
+	must("CreateDeploymentStatus", c.CreateDeploymentStatus(ctx, lms, dep, "failure", "Apply failed", "", ""))
 	must("CreateDeploymentStatus", c.CreateDeploymentStatus(ctx, lms, dep, "success", "Applied", "https://gantry.example.com/jobs/1", ""))
+
+	runApplyChecks(t, fake, c, files)
+}
+
+// runApplyChecks covers what an apply checks first: reviews, divergence, and the files and pull requests
+// of a pushed commit.
+func runApplyChecks(t *testing.T, fake *githubfake.Server, c *github.Client, files []string) {
+	t.Helper()
+	ctx := t.Context()
+	lms := github.Repo{Owner: "classla", Name: "lms"}
+	for _, r := range []struct{ user, state string }{
+		{"bob", "CHANGES_REQUESTED"}, {"bob", "APPROVED"}, {"carol", "COMMENTED"}, {"dave", "DISMISSED"},
+	} {
+		fake.AddReview("classla/lms", 7, r.user, r.state)
+	}
+	fake.SetCompare("classla/lms", "main", "feature-7", 2, 1)
+	merge := strings.Repeat("ab", 20) // pull request 8's merge commit
+	// More than the 300 files GitHub lists per page of a commit.
+	many := append([]string{}, files...)
+	for i := range 200 {
+		many = append(many, fmt.Sprintf("backend/src/f%03d.ts", i))
+	}
+	fake.SetCommit("classla/lms", merge, many, []int{8})
+	fake.SetCommitRenames("classla/lms", merge, map[string]string{files[1]: "terraform/legacy/main.tf"})
+
+	if _, _, err := c.Approved(ctx, lms, 7, "alice"); err != nil {
+		t.Fatalf("Approved: %v", err)
+	}
+	if _, err := c.Diverged(ctx, lms, "main", "feature-7"); err != nil {
+		t.Fatalf("Diverged: %v", err)
+	}
+	if _, err := c.Diverged(ctx, lms, "main", "deleted"); !github.IsNotFound(err) {
+		t.Fatalf("Diverged of an unknown branch: %v, want not found", err)
+	}
+	if _, err := c.CommitFiles(ctx, lms, merge); err != nil {
+		t.Fatalf("CommitFiles: %v", err)
+	}
+	if _, err := c.CommitFiles(ctx, lms, strings.Repeat("0", 40)); err == nil {
+		t.Fatalf("CommitFiles of an unknown commit succeeded")
+	}
+	if _, err := c.PullRequestsOfCommit(ctx, lms, merge); err != nil {
+		t.Fatalf("PullRequestsOfCommit: %v", err)
+	}
 }

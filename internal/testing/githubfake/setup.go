@@ -2,7 +2,9 @@ package githubfake
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 // AddRepo creates a repository with the given default branch.
@@ -18,7 +20,8 @@ func (s *Server) AddRepo(owner, name, defaultBranch string) {
 	s.repos[key] = &repoState{
 		id: s.stableID("repo:" + key), owner: owner, name: name, defaultBranch: defaultBranch,
 		files: map[string]map[string]string{}, pulls: map[int]*PR{}, issueComments: map[int][]int64{},
-		roles: map[string]role{}, tarballs: map[string]map[string]string{}, createdAt: t, updatedAt: t,
+		roles: map[string]role{}, tarballs: map[string]map[string]string{}, reviews: map[int][]*review{},
+		comparisons: map[string]comparison{}, commits: map[string]*commit{}, createdAt: t, updatedAt: t,
 	}
 }
 
@@ -186,4 +189,82 @@ func (s *Server) DeploymentStatuses(id int64) []DeploymentStatus {
 		out = append(out, *st)
 	}
 	return out
+}
+
+// reviewStates are the states a submitted review can have.
+var reviewStates = []string{"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"}
+
+// AddReview adds a submitted review by user to pull request pr of repo, on the pull request's current head,
+// and returns its ID. state is APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED. Reviews are listed in
+// the order they were added; each gets a larger ID and a later submitted_at than the one before.
+func (s *Server) AddReview(repo string, pr int, user, state string) int64 {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repo)
+	p := r.pulls[pr]
+	if p == nil {
+		s.t.Fatalf("githubfake: pull request %s#%d was not added: call AddPullRequest first", repo, pr)
+	}
+	if !slices.Contains(reviewStates, state) {
+		s.t.Fatalf("githubfake: review state %q is not one of %v", state, reviewStates)
+	}
+	at := now()
+	if prev := r.reviews[pr]; len(prev) > 0 && !at.After(prev[len(prev)-1].submittedAt) {
+		at = prev[len(prev)-1].submittedAt.Add(time.Second)
+	}
+	rv := &review{id: s.nextID(), user: user, state: state, commitID: p.HeadSHA, submittedAt: at}
+	r.reviews[pr] = append(r.reviews[pr], rv)
+	return rv.id
+}
+
+// SetCompare says how HEAD relates to BASE in repo: GET compare/BASE...HEAD answers aheadBy and behindBy
+// (and the status GitHub derives from them). Pairs never set answer 404, as unknown refs do on GitHub.
+func (s *Server) SetCompare(repo, base, head string, aheadBy, behindBy int) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if aheadBy < 0 || behindBy < 0 {
+		s.t.Fatalf("githubfake: SetCompare(%s...%s): ahead %d and behind %d must not be negative", base, head, aheadBy, behindBy)
+	}
+	s.mustRepo(repo).comparisons[base+"..."+head] = comparison{aheadBy: aheadBy, behindBy: behindBy}
+}
+
+// SetCommit adds (or replaces) commit sha of repo: the files it changed and the pull requests it belongs
+// to, which must have been added. A commit that belongs to none is a direct push.
+func (s *Server) SetCommit(repo, sha string, files []string, prs []int) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repo)
+	if !fullSHA.MatchString(sha) {
+		s.t.Fatalf("githubfake: SetCommit: %q is not a full 40-character lower-case commit SHA", sha)
+	}
+	for _, n := range prs {
+		if r.pulls[n] == nil {
+			s.t.Fatalf("githubfake: SetCommit: pull request %s#%d was not added: call AddPullRequest first", repo, n)
+		}
+	}
+	r.commits[sha] = &commit{
+		sha: sha, files: append([]string(nil), files...), renamed: map[string]string{},
+		pulls: append([]int(nil), prs...), at: now(),
+	}
+}
+
+// SetCommitRenames marks files of commit sha as renamed: renamed maps each new path, which must be one of
+// the commit's files, to its previous path.
+func (s *Server) SetCommitRenames(repo, sha string, renamed map[string]string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustRepo(repo).commits[sha]
+	if c == nil {
+		s.t.Fatalf("githubfake: commit %s of %s was not added: call SetCommit first", sha, repo)
+	}
+	for file, prev := range renamed {
+		if !slices.Contains(c.files, file) {
+			s.t.Fatalf("githubfake: SetCommitRenames: %q is not among the files of commit %s", file, sha)
+		}
+		c.renamed[file] = prev
+	}
 }

@@ -81,6 +81,27 @@ type DeploymentStatus struct {
 	CreatedAt      time.Time
 }
 
+// review is a pull request review as stored by the fake.
+type review struct {
+	id          int64
+	user        string
+	state       string // APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED
+	commitID    string // the pull request's head when the review was submitted
+	submittedAt time.Time
+}
+
+// comparison is what SetCompare says about BASE...HEAD.
+type comparison struct{ aheadBy, behindBy int }
+
+// commit is a commit as stored by the fake.
+type commit struct {
+	sha     string
+	files   []string
+	renamed map[string]string // new path → previous path
+	pulls   []int             // pull requests the commit belongs to
+	at      time.Time
+}
+
 type repoState struct {
 	id                   int64
 	owner, name          string
@@ -92,6 +113,9 @@ type repoState struct {
 	deployments          []*Deployment
 	roles                map[string]role // lower-case login → role
 	tarballs             map[string]map[string]string
+	reviews              map[int][]*review     // pull request number → reviews, oldest first
+	comparisons          map[string]comparison // "BASE...HEAD" → counts
+	commits              map[string]*commit    // SHA → commit
 	createdAt, updatedAt time.Time
 }
 

@@ -1,0 +1,308 @@
+package flow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/classla/gantry/internal/config"
+	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/plan"
+	"github.com/classla/gantry/internal/render"
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/terraform"
+)
+
+// KindApply plans a project at a merge commit (or a direct push) and applies that plan when
+// it matches the plan shown on the pull request (spec ApplySpec).
+const KindApply = "apply"
+
+// ApplySpec is one project's apply.
+type ApplySpec struct {
+	// Number is the pull request, 0 for a direct push to the default branch.
+	Number int `json:"number,omitempty"`
+	// SHA is the commit planned and applied: the merge commit or the pushed commit.
+	SHA string `json:"sha"`
+	// Trigger is "merge", "push" or "comment".
+	Trigger      string         `json:"trigger"`
+	RequestedBy  string         `json:"requested_by"`
+	Project      config.Project `json:"project"`
+	ConfirmDrift bool           `json:"confirm_drift,omitempty"`
+	ConfirmCost  bool           `json:"confirm_cost,omitempty"`
+}
+
+// Credentials turns a project's or service's role into the environment of one run, by web
+// identity; internal/aws implements it. The session is named after repo, ref (a pull request or
+// a commit) and the project or service.
+type Credentials interface {
+	Env(ctx context.Context, role config.AWS, repo, ref, name string) (map[string]string, error)
+}
+
+// applyMutex makes the applies of one project run one at a time, across pull requests and replicas.
+func applyMutex(repo string, p config.Project) string {
+	return fmt.Sprintf("apply:%s:%s:%s", repo, p.Name, p.Workspace)
+}
+
+// applyKey names the automatic apply of a project at a commit: a merge delivers both a closed
+// pull request and a push, and only one of them may apply.
+func applyKey(repo, sha, project string) string {
+	return fmt.Sprintf("apply:%s@%s:%s", repo, sha, project)
+}
+
+// enqueueApplies queues the applies of projects at sha. Automatic ones (merge, push) are skipped
+// when that commit's apply of the project was queued before.
+func enqueueApplies(ctx context.Context, st store.Store, j store.Job, specs []ApplySpec) ([]int64, error) {
+	var ids []int64
+	for _, s := range specs {
+		key := applyKey(j.Repo, s.SHA, s.Project.Name)
+		if s.Trigger != "comment" {
+			seen, err := st.ListJobs(ctx, store.JobFilter{Key: key, Limit: 1})
+			if err != nil {
+				return ids, err
+			}
+			if len(seen) > 0 {
+				continue
+			}
+		}
+		nj, err := st.EnqueueJob(ctx, store.NewJob{Kind: KindApply, InstallationID: j.InstallationID, Repo: j.Repo,
+			PR: s.Number, SHA: s.SHA, Key: key, Mutex: applyMutex(j.Repo, s.Project), Spec: spec(s), MaxAttempts: 1})
+		if err != nil {
+			return ids, fmt.Errorf("queueing the apply of %s: %w", s.Project.Name, err)
+		}
+		ids = append(ids, nj.ID)
+	}
+	return ids, nil
+}
+
+// applyResult is recorded as an apply job's result.
+type applyResult struct {
+	Held    string `json:"held,omitempty"` // "drift" or "cost"
+	Applied bool   `json:"applied"`
+}
+
+// runApply re-plans the project at the commit, holds when that plan differs from the one shown
+// on the pull request or costs more than allowed, and otherwise applies it — reporting on the
+// pull request, a check run and a GitHub Deployment.
+func runApply(ctx context.Context, t *task[ApplySpec]) (any, error) {
+	s, p := t.Spec, t.Spec.Project
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	r := &applyRun{t: t, c: render.ApplyComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.SHA}}
+	if err := r.start(ctx); err != nil {
+		return nil, err
+	}
+	res, err := r.run(ctx)
+	if rerr := r.report(rctx, err); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err == nil && res.Applied && s.Number != 0 {
+		if lerr := t.Store.ReleaseLock(rctx, t.Repo.String(), p.Name, p.Workspace, s.Number); lerr != nil {
+			return res, fmt.Errorf("releasing the lock of %s: %w", p.Name, lerr)
+		}
+	}
+	return res, err
+}
+
+// applyRun is one apply job's state while it reports.
+type applyRun struct {
+	t          *task[ApplySpec]
+	c          render.ApplyComment
+	check      int64
+	deployment int64
+	held       string
+}
+
+func (r *applyRun) start(ctx context.Context) error {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	var err error
+	r.deployment, err = t.GH.CreateDeployment(ctx, t.Repo, gh.Deployment{Ref: s.SHA, Environment: p.Name,
+		Description: "terraform apply of " + p.Dir})
+	if err != nil {
+		return err
+	}
+	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, "in_progress", "planning the merge commit", "", ""); err != nil {
+		return err
+	}
+	r.check, err = t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/apply: " + p.Name, HeadSHA: s.SHA,
+		Status: "in_progress", Title: "Applying " + short(s.SHA)})
+	return err
+}
+
+func (r *applyRun) run(ctx context.Context) (applyResult, error) {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	env, err := t.roleEnv(ctx, p.AWS, p.Name, s.Number, s.SHA)
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, err
+	}
+	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
+		return t.GH.Tarball(ctx, t.Repo, s.SHA, w)
+	})
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, fmt.Errorf("checking out %s at %s: %w", t.Repo, short(s.SHA), err)
+	}
+	defer dir.Remove()
+	projectDir, err := dir.Join(p.Dir)
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, err
+	}
+	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
+	pr, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
+		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+	r.version(pr)
+	if err != nil {
+		r.c.Error = failureText(err)
+		return applyResult{}, err
+	}
+	summary, err := plan.Summarize(pr.JSON)
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, err
+	}
+	if held := r.hold(ctx, summary, pr.JSON); held != "" {
+		return applyResult{Held: held}, nil
+	}
+	ar, err := t.Terraform.Apply(ctx, terraform.ApplyRequest{Dir: projectDir, Workspace: p.Workspace,
+		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+	if ar != nil {
+		r.c.Output, r.c.Duration = ar.Log, ar.Duration
+	}
+	if err != nil {
+		r.c.Error = failureText(err)
+		return applyResult{}, err
+	}
+	return applyResult{Applied: true}, nil
+}
+
+func (r *applyRun) version(pr *terraform.PlanResult) {
+	if pr == nil {
+		return
+	}
+	r.c.TerraformVersion = pr.Version.Version
+	if pr.Version.Flavor == terraform.FlavorTofu {
+		r.c.Tool = "OpenTofu"
+	}
+}
+
+// hold decides whether the merge-time plan may be applied: it must make the same changes as
+// the plan shown on the pull request (unless confirmed), and its cost must be within the
+// project's limit (unless confirmed). It returns "drift", "cost" or "".
+func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []byte) string {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	var shown *store.Plan
+	if s.Number != 0 {
+		saved, err := t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
+		switch {
+		case err == nil:
+			shown = &saved
+		case errors.Is(err, store.ErrNotFound):
+			r.c.Unplanned = true
+		default:
+			r.c.Error = err.Error()
+			return "error"
+		}
+	}
+	if shown != nil && !s.ConfirmDrift && !bytes.Equal(shown.Changes, merged.Fingerprint()) {
+		r.c.Held = "**The plan of the merge commit differs from the plan shown on this pull request**, so nothing was applied. " +
+			"The base branch probably moved after the last plan.\n\n" + driftTable(shown.Changes, merged.Fingerprint())
+		r.c.Confirm = "/apply -p " + p.Name + " --confirm-drift"
+		return "drift"
+	}
+	if s.ConfirmCost {
+		return ""
+	}
+	exceeded := shown != nil && shown.CostExceeded
+	if !exceeded && t.Catalog != nil && p.Cost.MaxMonthlyIncrease != nil {
+		if _, _, over := estimateCost(ctx, &task[PlanSpec]{Deps: t.Deps, Log: t.Log, Spec: PlanSpec{Project: p}}, nil, planJSON); over {
+			exceeded = true
+		}
+	}
+	if exceeded {
+		r.c.Held = fmt.Sprintf("**The monthly cost of this change is above the project's limit of $%.2f** "+
+			"(`cost.max_monthly_increase`), so nothing was applied until someone confirms it.", *p.Cost.MaxMonthlyIncrease)
+		r.c.Confirm = "/apply -p " + p.Name + " --confirm-cost"
+		return "cost"
+	}
+	return ""
+}
+
+// driftTable lists what only one of two plans would change.
+func driftTable(shownJSON, mergedJSON []byte) string {
+	type entry struct {
+		Address string `json:"address"`
+		Action  string `json:"action"`
+	}
+	var shown, merged []entry
+	_ = json.Unmarshal(shownJSON, &shown)
+	_ = json.Unmarshal(mergedJSON, &merged)
+	in := func(list []entry, e entry) bool {
+		for _, x := range list {
+			if x == e {
+				return true
+			}
+		}
+		return false
+	}
+	var b strings.Builder
+	b.WriteString("| resource | shown on the pull request | planned at merge |\n|---|---|---|\n")
+	for _, e := range merged {
+		if !in(shown, e) {
+			fmt.Fprintf(&b, "| `%s` | — | %s |\n", strings.ReplaceAll(e.Address, "`", "'"), e.Action)
+		}
+	}
+	for _, e := range shown {
+		if !in(merged, e) {
+			fmt.Fprintf(&b, "| `%s` | %s | — |\n", strings.ReplaceAll(e.Address, "`", "'"), e.Action)
+		}
+	}
+	return b.String()
+}
+
+// report shows the outcome on the pull request, the check run and the deployment.
+func (r *applyRun) report(ctx context.Context, runErr error) error {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	conclusion, state, title := "success", "success", "Applied "+short(s.SHA)
+	switch {
+	case r.c.Held != "":
+		conclusion, state, title = "neutral", "queued", "Waiting: "+r.c.Confirm
+	case runErr != nil && ctx.Err() == nil && r.c.Error == "":
+		r.c.Error = runErr.Error()
+		fallthrough
+	case r.c.Error != "":
+		conclusion, state, title = "failure", "failure", "Apply failed"
+	}
+	body := render.ApplyMarkdown(r.c)
+	if s.Number != 0 {
+		if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, render.ApplyMarker(p.Name), body); err != nil {
+			return err
+		}
+	}
+	if err := t.GH.UpdateCheckRun(ctx, t.Repo, r.check, gh.CheckRun{Name: "gantry/apply: " + p.Name, Status: "completed",
+		Conclusion: conclusion, Title: title, Summary: body}); err != nil {
+		return err
+	}
+	return t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, state, title, "", "")
+}
+
+// roleEnv assumes the project's role, when it has one, for a run's environment.
+func (t *task[S]) roleEnv(ctx context.Context, role config.AWS, name string, pr int, sha string) (map[string]string, error) {
+	if role.RoleARN == "" {
+		return nil, nil
+	}
+	if t.Credentials == nil {
+		return nil, fmt.Errorf("%s has aws.role_arn %s, but this server has no web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE", name, role.RoleARN)
+	}
+	ref := short(sha)
+	if pr != 0 {
+		ref = fmt.Sprintf("pr%d", pr)
+	}
+	return t.Credentials.Env(ctx, role, t.Repo.Name, ref, name)
+}

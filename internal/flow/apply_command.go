@@ -1,0 +1,66 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// runApplyCommand answers `/apply [-p NAME]... [--confirm-drift] [--confirm-cost]`. On a merged
+// pull request it applies its projects at the merge commit again — releasing a held apply when
+// confirmed, or retrying a failed one.
+func runApplyCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
+	s, cmd := t.Spec, t.Spec.Command
+	pr, err := t.GH.PullRequest(ctx, t.Repo, s.Number)
+	if err != nil {
+		return nil, err
+	}
+	if !pr.Merged {
+		return t.reply(ctx, "This pull request is applied when it is merged (`apply.on: merge`). Applying before "+
+			"merge (`apply.on: comment`) is not available on this gantry server yet.")
+	}
+	cfg, problem, err := t.loadConfig(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case problem != "":
+		return prResult{ConfigProblem: problem}, nil
+	case cfg == nil:
+		return t.reply(ctx, "This repository has no `"+ConfigFile+"` on its default branch, so gantry has no projects to apply.")
+	}
+	var specs []ApplySpec
+	if len(cmd.Projects) > 0 {
+		var unknown []string
+		for _, n := range cmd.Projects {
+			p, ok := cfg.Project(n)
+			if !ok {
+				unknown = append(unknown, "`"+n+"`")
+				continue
+			}
+			specs = append(specs, ApplySpec{Project: *p})
+		}
+		if len(unknown) > 0 {
+			return t.reply(ctx, fmt.Sprintf("%s: no such project in `%s`. The projects are %s.",
+				strings.Join(unknown, ", "), ConfigFile, projectList(cfg)))
+		}
+	} else {
+		files, err := t.GH.PullRequestFiles(ctx, t.Repo, s.Number)
+		if err != nil {
+			return nil, err
+		}
+		specs = applySpecs(cfg, files, 0, "", "", "")
+	}
+	if len(specs) == 0 {
+		return t.reply(ctx, "No project of this pull request applies on merge; name one with `/apply -p NAME` (projects: "+
+			projectList(cfg)+").")
+	}
+	for i := range specs {
+		specs[i].Number, specs[i].SHA, specs[i].Trigger, specs[i].RequestedBy = s.Number, pr.MergeCommitSHA, "comment", s.Author
+		specs[i].ConfirmDrift, specs[i].ConfirmCost = cmd.ConfirmDrift, cmd.ConfirmCost
+	}
+	jobs, err := enqueueApplies(ctx, t.Store, t.Job, specs)
+	if err != nil {
+		return nil, err
+	}
+	return prResult{Projects: projectNames(specs), Jobs: jobs}, nil
+}
