@@ -38,7 +38,7 @@ type e2e struct {
 	s3    *s3fake.Server
 	base  string
 	n     int
-	files map[string]map[string]string // tarball contents per commit
+	logs  *syncBuffer
 }
 
 func startE2E(t *testing.T, binEnv string) *e2e {
@@ -61,6 +61,12 @@ func startE2E(t *testing.T, binEnv string) *e2e {
 // startServer runs gantry serve with the binary named by binEnv, against a fake GitHub whose
 // repository has the .gantry.yaml that config returns.
 func startServer(t testing.TB, binEnv string, config func(s3 *s3fake.Server, flavor string) string) *e2e {
+	t.Helper()
+	return startServerEnv(t, binEnv, config, nil)
+}
+
+// startServerEnv is startServer with more variables in the server's environment.
+func startServerEnv(t testing.TB, binEnv string, config func(s3 *s3fake.Server, flavor string) string, extra map[string]string) *e2e {
 	t.Helper()
 	bin := os.Getenv(binEnv)
 	if bin == "" {
@@ -85,6 +91,9 @@ func startServer(t testing.TB, binEnv string, config func(s3 *s3fake.Server, fla
 
 	vars := serverEnv(t, fake)
 	vars["GANTRY_TERRAFORM_BIN"] = bin
+	for k, v := range extra {
+		vars[k] = v
+	}
 	s, err := gantryconfig.LoadServer(nil, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +102,8 @@ func startServer(t testing.TB, binEnv string, config func(s3 *s3fake.Server, fla
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, &env{stdout: io.Discard, stderr: logs}, s, ready) }()
+	getenv := func(k string) string { return vars[k] }
+	go func() { done <- serve(ctx, &env{stdout: io.Discard, stderr: logs, getenv: getenv}, s, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -106,7 +116,7 @@ func startServer(t testing.TB, binEnv string, config func(s3 *s3fake.Server, fla
 	})
 	select {
 	case addr := <-ready:
-		return &e2e{t: t, gh: fake, s3: s3, base: "http://" + addr}
+		return &e2e{t: t, gh: fake, s3: s3, base: "http://" + addr, logs: logs}
 	case err := <-done:
 		t.Fatalf("server stopped at start: %v\n%s", err, logs)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	gantryaws "github.com/classla/gantry/internal/aws"
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	gh "github.com/classla/gantry/internal/github"
@@ -89,11 +90,18 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	}
 	log.Info("price catalog", "effective_date", catalog.EffectiveDate)
 
+	var creds flow.Credentials
+	if token, err := gantryaws.TokenSourceFromEnv(e.getenv); err == nil {
+		creds = &webIdentity{token: token, getenv: e.getenv}
+	} else {
+		log.Warn("no web identity token: projects and services with an aws.role_arn cannot run", "reason", err.Error())
+	}
+
 	m := metrics.New(st.CountJobs, log)
 	pool := &job.Pool{
 		Store: st,
 		Handlers: flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
-			Catalog: catalog, Policy: policy, Log: log}),
+			Catalog: catalog, Credentials: creds, Policy: policy, Log: log}),
 		Workers:       s.Workers,
 		SingleReplica: singleReplica,
 		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
@@ -170,4 +178,21 @@ func openStore(ctx context.Context, s *config.Server) (st store.Store, singleRep
 		return nil, false, &usageError{errors.New("GANTRY_DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite://PATH (one replica)")}
 	}
 	return nil, false, &usageError{fmt.Errorf("GANTRY_DATABASE_URL %q: use sqlite://PATH or postgres://…", s.DatabaseURL)}
+}
+
+// webIdentity assumes the roles of projects and services with the server's web identity token
+// (AWS_WEB_IDENTITY_TOKEN_FILE, or GitHub Actions' OIDC token in a runner).
+type webIdentity struct {
+	token  gantryaws.TokenSource
+	getenv func(string) string
+}
+
+// Env implements flow.Credentials.
+func (w *webIdentity) Env(ctx context.Context, role config.AWS, repo, ref, name string) (map[string]string, error) {
+	p, err := gantryaws.NewProvider(ctx, gantryaws.Options{RoleARN: role.RoleARN, Region: role.Region,
+		SessionName: gantryaws.SessionName(repo, ref, name), Token: w.token, Getenv: w.getenv})
+	if err != nil {
+		return nil, err
+	}
+	return p.Env(ctx)
 }

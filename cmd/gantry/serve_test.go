@@ -70,7 +70,9 @@ func TestServeAnswersACommandEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, &env{stdout: io.Discard, stderr: logs}, s, ready) }()
+	go func() {
+		done <- serve(ctx, &env{stdout: io.Discard, stderr: logs, getenv: func(k string) string { return vars[k] }}, s, ready)
+	}()
 	var addr string
 	select {
 	case addr = <-ready:

@@ -130,7 +130,7 @@ type NewJob struct {
 	// Mutex: jobs with the same non-empty Mutex never run at the same time, across processes;
 	// they run in the order they were queued.
 	Mutex string
-	Spec []byte
+	Spec  []byte
 	// MaxAttempts is how often the job may be claimed when its worker dies; 0 means 1.
 	MaxAttempts int
 }
