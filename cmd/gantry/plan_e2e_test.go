@@ -33,12 +33,12 @@ func tfFiles(n int) string {
 
 // e2e is one running server with its fakes.
 type e2e struct {
-	t     testing.TB
-	gh    *githubfake.Server
-	s3    *s3fake.Server
-	base  string
-	n     int
-	logs  *syncBuffer
+	t    testing.TB
+	gh   *githubfake.Server
+	s3   *s3fake.Server
+	base string
+	n    int
+	logs *syncBuffer
 }
 
 func startE2E(t *testing.T, binEnv string) *e2e {
