@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ type ApplySpec struct {
 	Project      config.Project `json:"project"`
 	ConfirmDrift bool           `json:"confirm_drift,omitempty"`
 	ConfirmCost  bool           `json:"confirm_cost,omitempty"`
+	// SavedPlan applies the plan saved for the pull request at SHA (apply.on: comment) instead
+	// of planning again; the project stays locked until the pull request is merged or closed.
+	SavedPlan bool `json:"saved_plan,omitempty"`
 }
 
 // Credentials turns a project's or service's role into the environment of one run, by web
@@ -101,7 +105,7 @@ func runApply(ctx context.Context, t *task[ApplySpec]) (any, error) {
 	if rerr := r.report(rctx, err); rerr != nil && err == nil {
 		err = rerr
 	}
-	if err == nil && res.Applied && s.Number != 0 {
+	if err == nil && res.Applied && s.Number != 0 && !s.SavedPlan {
 		if lerr := t.Store.ReleaseLock(rctx, t.Repo.String(), p.Name, p.Workspace, s.Number); lerr != nil {
 			return res, fmt.Errorf("releasing the lock of %s: %w", p.Name, lerr)
 		}
@@ -155,6 +159,13 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 		return applyResult{}, err
 	}
 	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
+	if s.SavedPlan {
+		if err := r.writeSavedPlan(ctx, planFile); err != nil {
+			r.c.Error = err.Error()
+			return applyResult{}, err
+		}
+		return r.apply(ctx, projectDir, planFile, env)
+	}
 	pr, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
 		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
 	r.version(pr)
@@ -170,6 +181,26 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	if held := r.hold(ctx, summary, pr.JSON); held != "" {
 		return applyResult{Held: held}, nil
 	}
+	return r.apply(ctx, projectDir, planFile, env)
+}
+
+// writeSavedPlan puts the plan saved for the pull request's head commit where apply reads it.
+func (r *applyRun) writeSavedPlan(ctx context.Context, planFile string) error {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	saved, err := t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
+	if err != nil {
+		return fmt.Errorf("finding the saved plan of %s: %w", p.Name, err)
+	}
+	if saved.SHA != s.SHA {
+		return fmt.Errorf("the saved plan of %s is of commit %s, not %s: comment `/plan -p %s` and apply again",
+			p.Name, short(saved.SHA), short(s.SHA), p.Name)
+	}
+	return os.WriteFile(planFile, saved.File, 0o600)
+}
+
+// apply applies planFile and records the output for the comment.
+func (r *applyRun) apply(ctx context.Context, projectDir, planFile string, env map[string]string) (applyResult, error) {
+	t, p := r.t, r.t.Spec.Project
 	ar, err := t.Terraform.Apply(ctx, terraform.ApplyRequest{Dir: projectDir, Workspace: p.Workspace,
 		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
 	if ar != nil {

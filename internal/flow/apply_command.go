@@ -15,10 +15,6 @@ func runApplyCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !pr.Merged {
-		return t.reply(ctx, "This pull request is applied when it is merged (`apply.on: merge`). Applying before "+
-			"merge (`apply.on: comment`) is not available on this gantry server yet.")
-	}
 	cfg, problem, err := t.loadConfig(ctx)
 	switch {
 	case err != nil:
@@ -27,6 +23,9 @@ func runApplyCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 		return prResult{ConfigProblem: problem}, nil
 	case cfg == nil:
 		return t.reply(ctx, "This repository has no `"+ConfigFile+"` on its default branch, so gantry has no projects to apply.")
+	}
+	if !pr.Merged {
+		return applyBeforeMerge(ctx, t, cfg, pr)
 	}
 	var specs []ApplySpec
 	if len(cmd.Projects) > 0 {

@@ -235,3 +235,58 @@ func TestTwoMergesOfOneProjectApplyOneAfterTheOther(t *testing.T) {
 			applies[0].SHA, applies[0].FinishedAt, applies[1].StartedAt)
 	}
 }
+
+const commentConfig = `version: 1
+projects:
+  - name: production
+    dir: terraform/envs/production
+    apply: {on: comment, requires: [approved, undiverged]}
+`
+
+func TestApplyOnCommentNeedsItsRequirementsAndACurrentPlan(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tf := w.deps.Terraform.(*fakeTerraform)
+	w.gh.SetFile(repo, "main", ".gantry.yaml", commentConfig)
+	w.gh.SetPermission(repo, "alice", "write")
+	pr := githubfake.PR{Number: 2, User: "alice", HeadSHA: fixtureHead, BaseRef: "main", Files: []string{"terraform/envs/production/main.tf"}}
+	w.gh.AddPullRequest(repo, pr)
+	w.gh.SetTarball(repo, fixtureHead, map[string]string{"terraform/envs/production/main.tf": "fast"})
+	w.deliver(t, "pull_request", prOpened(t, 2))
+	apply := func() string {
+		t.Helper()
+		before := len(w.gh.Comments(repo, 2))
+		w.deliver(t, "issue_comment", fixtures.Edit(t, w.comment(t, "alice", "/apply"), map[string]any{"issue.number": 2}))
+		all := w.gh.Comments(repo, 2)
+		if len(all) == before {
+			return ""
+		}
+		return all[len(all)-1].Body
+	}
+
+	// Not approved and behind main: both are said, nothing is applied.
+	w.gh.SetCompare(repo, "main", fixtureHead, 1, 2)
+	reply := apply()
+	for _, want := range []string{"approving review from someone other than its author", "2 commit(s) behind `main`"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("refusal %q does not say %q", reply, want)
+		}
+	}
+	// The author's own approval does not count.
+	w.gh.AddReview(repo, 2, "alice", "APPROVED")
+	w.gh.SetCompare(repo, "main", fixtureHead, 1, 0)
+	if reply := apply(); !strings.Contains(reply, "approving review") || len(tf.applied) != 0 {
+		t.Errorf("after the author's own approval: reply %q, %d applies", reply, len(tf.applied))
+	}
+	// Approved by someone else and up to date: the saved plan of the head commit is applied.
+	w.gh.AddReview(repo, 2, "bob", "APPROVED")
+	if reply := apply(); !strings.Contains(reply, "applied `ec26c3e`") || len(tf.applied) != 1 || tf.applied[0] != "binary plan" {
+		t.Errorf("approved: last comment %q, applies %q; want the saved plan applied", reply, tf.applied)
+	}
+	// A push without a new plan: the saved plan is stale and refused.
+	pr.HeadSHA = strings.Repeat("f", 40)
+	w.gh.AddPullRequest(repo, pr)
+	if reply := apply(); !strings.Contains(reply, "last planned at `ec26c3e`, but the head is `fffffff`") || len(tf.applied) != 1 {
+		t.Errorf("stale plan: reply %q, %d applies", reply, len(tf.applied))
+	}
+}

@@ -28,6 +28,8 @@ type GitHub interface {
 	CreateDeployment(ctx context.Context, repo gh.Repo, d gh.Deployment) (int64, error)
 	CreateDeploymentStatus(ctx context.Context, repo gh.Repo, id int64, state, description, logURL, environmentURL string) error
 	PullRequestsOfCommit(ctx context.Context, repo gh.Repo, sha string) ([]int, error)
+	Approved(ctx context.Context, repo gh.Repo, pr int, author string) (bool, []string, error)
+	Diverged(ctx context.Context, repo gh.Repo, base, head string) (int, error)
 }
 
 // Clients gives the GitHub client of an installation.
