@@ -124,7 +124,14 @@ func TestAMergeAppliesWithTheAssumedRoleEndToEnd(t *testing.T) {
 			t.Errorf("Terraform's environment contains %q", leak)
 		}
 	}
-	if got := fmt.Sprint(deploymentStates(e)); got != "[production:in_progress production:success]" {
+	// The deployment's last status follows the comment.
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if got = fmt.Sprint(deploymentStates(e)); got == "[production:in_progress production:success]" {
+			break
+		}
+	}
+	if got != "[production:in_progress production:success]" {
 		t.Errorf("deployment statuses %s", got)
 	}
 	e.waitStatusPage(func(page string) bool { return strings.Contains(page, "No project is locked.") })

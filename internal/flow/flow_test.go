@@ -125,7 +125,7 @@ func TestCommandsAreAnsweredAccordingToPermission(t *testing.T) {
 		{"/plan from someone who is not a collaborator is refused", "", "/plan", []string{"`/plan` needs read permission", "you have none"}},
 		{"a bad flag gets the usage line", "write", "/plan --bogus", []string{"--bogus", "/plan [-p"}},
 		{"an unknown command lists the commands", "write", "/deploy", []string{"/deploy", "/plan"}},
-		{"/apply before merge says when the pull request applies", "write", "/apply", []string{"applied when it is merged"}},
+		{"/apply from a writer is taken up (here: no configuration)", "write", "/apply", []string{"no `.gantry.yaml`"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
