@@ -50,8 +50,10 @@ type Deps struct {
 	Catalog *cost.Catalog
 	// Credentials assumes projects' roles; nil when the server has no web identity token.
 	Credentials Credentials
-	Policy      Policy
-	Log         *slog.Logger
+	// Shipper builds and deploys services; nil when the server cannot.
+	Shipper Shipper
+	Policy  Policy
+	Log     *slog.Logger
 }
 
 // Handlers returns the handler of every job kind Intake queues.
@@ -65,6 +67,7 @@ func Handlers(d Deps) job.Registry {
 		KindPlan:              handler(d, runPlan),
 		KindApply:             handler(d, runApply),
 		KindPush:              handler(d, runPush),
+		KindDeploy:            handler(d, runDeploy),
 	}
 }
 

@@ -203,6 +203,10 @@ func mergeApplies(ctx context.Context, t *task[PullRequestSpec]) ([]ApplySpec, e
 	if _, err := enqueueApplies(ctx, t.Store, t.Job, specs); err != nil {
 		return nil, err
 	}
+	deploys := deploySpecs(cfg, files, specs, s.Number, s.MergeSHA, s.BaseRef, s.Sender)
+	if _, err := enqueueDeploys(ctx, t.Store, t.Job, deploys, specs); err != nil {
+		return nil, err
+	}
 	return specs, nil
 }
 

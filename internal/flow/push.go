@@ -16,6 +16,7 @@ const KindPush = "push"
 // PushSpec is a push to the default branch.
 type PushSpec struct {
 	SHA    string   `json:"sha"`
+	Branch string   `json:"branch"`
 	Files  []string `json:"files"`
 	Pusher string   `json:"pusher"`
 }
@@ -28,7 +29,7 @@ func routePush(_ *Intake, ev any) ([]store.NewJob, string, error) {
 	if e.GetDeleted() || e.GetRef() != "refs/heads/"+branch {
 		return nil, "push to " + e.GetRef() + ", not to the default branch", nil
 	}
-	s := PushSpec{SHA: e.GetAfter(), Pusher: e.GetSender().GetLogin()}
+	s := PushSpec{SHA: e.GetAfter(), Branch: branch, Pusher: e.GetSender().GetLogin()}
 	seen := map[string]bool{}
 	for _, c := range e.Commits {
 		for _, list := range [][]string{c.Added, c.Removed, c.Modified} {
@@ -65,6 +66,11 @@ func runPush(ctx context.Context, t *task[PushSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	deploys, err := enqueueDeploys(ctx, t.Store, t.Job, deploySpecs(cfg, s.Files, specs, 0, s.SHA, s.Branch, s.Pusher), specs)
+	if err != nil {
+		return nil, err
+	}
+	jobs = append(jobs, deploys...)
 	return prResult{Projects: projectNames(specs), Jobs: jobs}, nil
 }
 
