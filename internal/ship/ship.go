@@ -1,0 +1,157 @@
+// Package ship takes a service from a checkout to a running ECS deployment: ECR credentials
+// and repository, an image built and pushed with its commit and branch tags, and a task
+// definition revision pinned to the image digest rolled out on ECS. It implements flow.Shipper.
+package ship
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/classla/gantry/internal/build"
+	"github.com/classla/gantry/internal/deploy"
+	"github.com/classla/gantry/internal/flow"
+)
+
+// Shipper builds, pushes and deploys services.
+type Shipper struct {
+	// Builder builds and pushes images (GANTRY_BUILDER).
+	Builder build.Builder
+	// Poll is how often a rollout is checked (GANTRY_ECS_POLL_INTERVAL).
+	Poll time.Duration
+	// Getenv reads AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECS and AWS_REGION.
+	Getenv func(string) string
+	// Insecure lets the builder talk plain HTTP to the registry (tests only).
+	Insecure bool
+	// DryRun describes the rollout on Out instead of changing anything on ECS.
+	DryRun bool
+	Out    io.Writer
+	Log    *slog.Logger
+}
+
+var _ flow.Shipper = (*Shipper)(nil)
+
+// Ship implements flow.Shipper.
+func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResult, error) {
+	start := time.Now()
+	svc := req.Service
+	cfg, err := s.awsConfig(ctx, req)
+	if err != nil {
+		return flow.ShipResult{}, err
+	}
+	repoURI, auth, err := build.ECRAuth(ctx, ecr.NewFromConfig(cfg, s.endpoint("ECR")), svc.ECRRepository)
+	if err != nil {
+		return flow.ShipResult{}, err
+	}
+	tags := []string{req.SHA}
+	if tag := branchTag(req.Branch); tag != "" {
+		tags = append(tags, tag)
+	}
+	img, err := s.Builder.Build(ctx, build.Request{
+		Context:    filepath.Join(req.Dir, svc.Build.Context),
+		Dockerfile: dockerfile(req.Dir, svc.Build.Dockerfile),
+		BaseImage:  svc.Build.BaseImage,
+		Entrypoint: svc.Build.Entrypoint,
+		Repository: repoURI,
+		Tags:       tags,
+		Labels: map[string]string{
+			"org.opencontainers.image.revision": req.SHA,
+			"org.opencontainers.image.source":   "https://github.com/" + req.Repo,
+		},
+		Auth:     auth,
+		Insecure: s.Insecure,
+	})
+	if err != nil {
+		return flow.ShipResult{}, fmt.Errorf("building %s: %w", svc.Name, err)
+	}
+	res := flow.ShipResult{Image: img.Ref(), Digest: img.Digest}
+	d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
+	out, err := d.Deploy(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
+		Image: img.Ref(), Timeout: time.Duration(svc.WaitTimeout), DryRun: s.DryRun, Out: s.Out})
+	res.TaskDefBefore, res.TaskDefAfter, res.Events = out.TaskDefBefore, out.TaskDefAfter, out.Events
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+// awsConfig is the SDK configuration for the service's role: its temporary credentials when
+// the server assumed it, else the SDK's own chain (an operator's terminal).
+func (s *Shipper) awsConfig(ctx context.Context, req flow.ShipRequest) (awssdk.Config, error) {
+	region := req.Service.AWS.Region
+	if region == "" {
+		region = req.Env["AWS_REGION"]
+	}
+	if region == "" && s.Getenv != nil {
+		region = s.Getenv("AWS_REGION")
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if id := req.Env["AWS_ACCESS_KEY_ID"]; id != "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id,
+			req.Env["AWS_SECRET_ACCESS_KEY"], req.Env["AWS_SESSION_TOKEN"])))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, fmt.Errorf("AWS configuration for %s: %w", req.Service.Name, err)
+	}
+	return cfg, nil
+}
+
+// endpoint honours AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL from Getenv.
+func (s *Shipper) endpoint(service string) func(*ecr.Options) {
+	return func(o *ecr.Options) {
+		if u := s.endpointURL(service); u != "" {
+			o.BaseEndpoint = awssdk.String(u)
+		}
+	}
+}
+
+func (s *Shipper) endpointECS() func(*ecs.Options) {
+	return func(o *ecs.Options) {
+		if u := s.endpointURL("ECS"); u != "" {
+			o.BaseEndpoint = awssdk.String(u)
+		}
+	}
+}
+
+func (s *Shipper) endpointURL(service string) string {
+	if s.Getenv == nil {
+		return ""
+	}
+	if u := s.Getenv("AWS_ENDPOINT_URL_" + service); u != "" {
+		return u
+	}
+	return s.Getenv("AWS_ENDPOINT_URL")
+}
+
+// dockerfile is the service's Dockerfile in the checkout ("" leaves the builder's default).
+func dockerfile(dir, rel string) string {
+	if rel == "" {
+		return ""
+	}
+	return filepath.Join(dir, rel)
+}
+
+// branchTag turns a branch name into a valid image tag: [A-Za-z0-9_.-], at most 128
+// characters, not starting with '.' or '-' ("feature/login" → "feature-login").
+func branchTag(branch string) string {
+	b := []byte(branch)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	tag := strings.TrimLeft(string(b), ".-")
+	if len(tag) > 128 {
+		tag = tag[:128]
+	}
+	return tag
+}
