@@ -14,12 +14,14 @@ import (
 	"github.com/spf13/cobra"
 
 	gantryaws "github.com/classla/gantry/internal/aws"
+	"github.com/classla/gantry/internal/build"
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/metrics"
 	"github.com/classla/gantry/internal/server"
+	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/store/sqlite"
 	"github.com/classla/gantry/internal/terraform"
@@ -97,11 +99,13 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		log.Warn("no web identity token: projects and services with an aws.role_arn cannot run", "reason", err.Error())
 	}
 
+	shipper := &ship.Shipper{Builder: chooseBuilder(ctx, s.Builder, log), Poll: s.ECSPollInterval, Getenv: e.getenv, Log: log}
+
 	m := metrics.New(st.CountJobs, log)
 	pool := &job.Pool{
 		Store: st,
 		Handlers: flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
-			Catalog: catalog, Credentials: creds, Policy: policy, Log: log}),
+			Catalog: catalog, Credentials: creds, Shipper: shipper, Policy: policy, Log: log}),
 		Workers:       s.Workers,
 		SingleReplica: singleReplica,
 		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
@@ -195,4 +199,15 @@ func (w *webIdentity) Env(ctx context.Context, role config.AWS, repo, ref, name 
 		return nil, err
 	}
 	return p.Env(ctx)
+}
+
+// chooseBuilder picks the image builder of GANTRY_BUILDER: docker (BuildKit) when asked for or,
+// unset, when a Docker daemon answers; otherwise oci (no daemon, base image + context layer).
+func chooseBuilder(ctx context.Context, name string, log *slog.Logger) build.Builder {
+	if name == config.BuilderDocker || (name == config.BuilderAuto && build.DockerAvailable(ctx)) {
+		log.Info("image builder", "builder", "docker")
+		return &build.Docker{}
+	}
+	log.Info("image builder", "builder", "oci")
+	return &build.OCI{}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,7 +98,8 @@ func verifySigV4(r *http.Request, body []byte, service, region string) *awsError
 	if len(scope) != 5 || scope[4] != "aws4_request" {
 		return &awsError{http.StatusBadRequest, "IncompleteSignatureException", "Credential is not KEY/DATE/REGION/SERVICE/aws4_request"}
 	}
-	if scope[0] != AccessKeyID {
+	secret, known := secretOf(scope[0])
+	if !known {
 		return &awsError{http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
 	if scope[2] != region || scope[3] != service {
@@ -108,7 +110,7 @@ func verifySigV4(r *http.Request, body []byte, service, region string) *awsError
 	if err != nil {
 		return &awsError{http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not YYYYMMDD'T'HHMMSS'Z'"}
 	}
-	want, err := resign(r, body, strings.Split(fields["SignedHeaders"], ";"), service, region, signedAt)
+	want, err := resign(r, body, strings.Split(fields["SignedHeaders"], ";"), aws.Credentials{AccessKeyID: scope[0], SecretAccessKey: secret}, service, region, signedAt)
 	if err != nil {
 		return &awsError{http.StatusBadRequest, "IncompleteSignatureException", err.Error()}
 	}
@@ -141,7 +143,7 @@ func parseAuthorization(auth string) (map[string]string, error) {
 }
 
 // resign signs a copy of r holding only the headers the client signed and returns the signature.
-func resign(r *http.Request, body []byte, signedHeaders []string, service, region string, at time.Time) (string, error) {
+func resign(r *http.Request, body []byte, signedHeaders []string, creds aws.Credentials, service, region string, at time.Time) (string, error) {
 	req, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		return "", err
@@ -158,7 +160,6 @@ func resign(r *http.Request, body []byte, signedHeaders []string, service, regio
 		}
 	}
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}
 	if tok := r.Header.Get("X-Amz-Security-Token"); tok != "" {
 		creds.SessionToken = tok
 	}
@@ -170,4 +171,20 @@ func resign(r *http.Request, body []byte, signedHeaders []string, service, regio
 		return "", err
 	}
 	return fields["Signature"], nil
+}
+
+// issuedKeys holds the temporary key pairs the STS fake handed out: like real AWS, every fake
+// accepts them, so credentials obtained by assuming a role work against ECR, ECS and the rest.
+var issuedKeys sync.Map // access key id → secret access key
+
+// secretOf is the secret of a key the fakes know: the fixed test pair or one STS issued.
+func secretOf(accessKeyID string) (string, bool) {
+	if accessKeyID == AccessKeyID {
+		return SecretAccessKey, true
+	}
+	v, ok := issuedKeys.Load(accessKeyID)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
 }

@@ -146,6 +146,7 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Expiration:      time.Now().UTC().Add(time.Duration(in.duration) * time.Second).Truncate(time.Second),
 	}
 	s.issued = append(s.issued, issued)
+	issuedKeys.Store(issued.AccessKeyID, issued.SecretAccessKey)
 	writeXML(rec, http.StatusOK, reqID, assumeRoleResponse(issued, reqID))
 }
 
