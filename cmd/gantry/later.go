@@ -24,21 +24,6 @@ func newRun(_ *env) *cobra.Command {
 	return cmd
 }
 
-func newDeploy(_ *env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "deploy --service NAME --ref SHA",
-		Short: "Build, push to ECR and roll out one service on ECS",
-		Args:  args(cobra.NoArgs),
-		RunE:  notYet("build, push and ECS deployment arrive in a later version"),
-	}
-	cmd.Flags().String("service", "", "the service name from .gantry.yaml")
-	cmd.Flags().String("ref", "", "the commit to build")
-	cmd.Flags().Bool("dry-run", false, "print what would be registered and updated, change nothing")
-	_ = cmd.MarkFlagRequired("service")
-	_ = cmd.MarkFlagRequired("ref")
-	return cmd
-}
-
 func newRollback(_ *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback --service NAME",

@@ -57,6 +57,15 @@ func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResu
 	if tag := branchTag(req.Branch); tag != "" {
 		tags = append(tags, tag)
 	}
+	if s.DryRun {
+		// Nothing is built or pushed, so the digest the rollout would pin is not known yet.
+		fmt.Fprintf(s.out(), "would build %s and push %s:%s\n", svc.Build.Context, repoURI, strings.Join(tags, ", "+repoURI+":"))
+		fmt.Fprintf(s.out(), "(the digest below stands for the image's; it is known once the image is built)\n")
+		d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
+		out, err := d.Deploy(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
+			Image: repoURI + "@sha256:" + strings.Repeat("0", 64), DryRun: true, Out: s.out()})
+		return flow.ShipResult{TaskDefBefore: out.TaskDefBefore}, err
+	}
 	img, err := s.Builder.Build(ctx, build.Request{
 		Context:    filepath.Join(req.Dir, svc.Build.Context),
 		Dockerfile: dockerfile(req.Dir, svc.Build.Dockerfile),
@@ -77,10 +86,17 @@ func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResu
 	res := flow.ShipResult{Image: img.Ref(), Digest: img.Digest}
 	d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
 	out, err := d.Deploy(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
-		Image: img.Ref(), Timeout: time.Duration(svc.WaitTimeout), DryRun: s.DryRun, Out: s.Out})
+		Image: img.Ref(), Timeout: time.Duration(svc.WaitTimeout)})
 	res.TaskDefBefore, res.TaskDefAfter, res.Events = out.TaskDefBefore, out.TaskDefAfter, out.Events
 	res.Duration = time.Since(start)
 	return res, err
+}
+
+func (s *Shipper) out() io.Writer {
+	if s.Out == nil {
+		return io.Discard
+	}
+	return s.Out
 }
 
 // awsConfig is the SDK configuration for the service's role: its temporary credentials when
