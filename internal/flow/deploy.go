@@ -28,9 +28,18 @@ type DeploySpec struct {
 	After []string `json:"after,omitempty"`
 }
 
-// Shipper builds, pushes and rolls out a service; internal/ship implements it.
+// Shipper builds, pushes and rolls out a service, or puts it back on an earlier revision;
+// internal/ship implements it.
 type Shipper interface {
 	Ship(ctx context.Context, req ShipRequest) (ShipResult, error)
+	Rollback(ctx context.Context, req RollbackRequest) (ShipResult, error)
+}
+
+// RollbackRequest puts a service back on an existing task definition revision.
+type RollbackRequest struct {
+	Service        config.Service
+	TaskDefinition string            // the revision's ARN
+	Env            map[string]string // the service role's credentials (AWS_*)
 }
 
 // ShipRequest is a service to build from a checkout and deploy.

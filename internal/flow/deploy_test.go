@@ -16,10 +16,18 @@ import (
 
 // fakeShipper records what it was asked to ship and answers with result/err.
 type fakeShipper struct {
-	mu     sync.Mutex
-	calls  []flow.ShipRequest
-	result flow.ShipResult
-	err    error
+	mu        sync.Mutex
+	calls     []flow.ShipRequest
+	rollbacks []flow.RollbackRequest
+	result    flow.ShipResult
+	err       error
+}
+
+func (f *fakeShipper) Rollback(_ context.Context, req flow.RollbackRequest) (flow.ShipResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rollbacks = append(f.rollbacks, req)
+	return f.result, f.err
 }
 
 func (f *fakeShipper) Ship(_ context.Context, req flow.ShipRequest) (flow.ShipResult, error) {

@@ -68,6 +68,7 @@ func Handlers(d Deps) job.Registry {
 		KindApply:             handler(d, runApply),
 		KindPush:              handler(d, runPush),
 		KindDeploy:            handler(d, runDeploy),
+		KindRollback:          handler(d, runRollback),
 	}
 }
 

@@ -80,6 +80,8 @@ func runCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 		return runPlanCommand(ctx, t)
 	case command.NameApply:
 		return runApplyCommand(ctx, t)
+	case command.NameRollback:
+		return runRollbackCommand(ctx, t)
 	}
 	return t.reply(ctx, fmt.Sprintf("`/%s` is recognised but not available on this gantry server yet. %s",
 		s.Command.Name, "Comment `/help` for what it can do."))

@@ -99,6 +99,22 @@ func (s *Shipper) out() io.Writer {
 	return s.Out
 }
 
+// Rollback implements flow.Shipper: the service goes back to an earlier task definition
+// revision, nothing is built or registered, and the rollout is watched as a deployment is.
+func (s *Shipper) Rollback(ctx context.Context, req flow.RollbackRequest) (flow.ShipResult, error) {
+	start := time.Now()
+	svc := req.Service
+	cfg, err := s.awsConfig(ctx, flow.ShipRequest{Service: svc, Env: req.Env})
+	if err != nil {
+		return flow.ShipResult{}, err
+	}
+	d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
+	out, err := d.Rollback(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
+		TaskDefinition: req.TaskDefinition, Timeout: time.Duration(svc.WaitTimeout), DryRun: s.DryRun, Out: s.out()})
+	return flow.ShipResult{TaskDefBefore: out.TaskDefBefore, TaskDefAfter: out.TaskDefAfter, Events: out.Events,
+		Duration: time.Since(start)}, err
+}
+
 // awsConfig is the SDK configuration for the service's role: its temporary credentials when
 // the server assumed it, else the SDK's own chain (an operator's terminal).
 func (s *Shipper) awsConfig(ctx context.Context, req flow.ShipRequest) (awssdk.Config, error) {
