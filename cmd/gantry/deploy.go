@@ -16,11 +16,12 @@ import (
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	"github.com/classla/gantry/internal/ship"
+	"github.com/classla/gantry/internal/store"
 )
 
 type deployOptions struct {
-	service, ref, config, dir, branch string
-	dryRun                            bool
+	service, ref, config, dir, branch, repo string
+	dryRun                                  bool
 }
 
 func newDeploy(e *env) *cobra.Command {
@@ -41,6 +42,7 @@ AWS_ENDPOINT_URL_ECS are honoured. --dry-run builds and pushes nothing and print
 	cmd.Flags().StringVar(&o.config, "config", config.DefaultFileName, "the repository configuration")
 	cmd.Flags().StringVar(&o.dir, "dir", ".", "the repository checkout")
 	cmd.Flags().StringVar(&o.branch, "branch", "", "the branch tag to push besides the commit (default: the checkout's branch)")
+	cmd.Flags().StringVar(&o.repo, "repo", "", "the repository (OWNER/NAME) to record the deployment under (default: from the origin remote)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print what would be registered and updated, change nothing")
 	_ = cmd.MarkFlagRequired("service")
 	_ = cmd.MarkFlagRequired("ref")
@@ -73,15 +75,25 @@ func runDeploy(ctx context.Context, e *env, o deployOptions) error {
 	}
 	s := &ship.Shipper{Builder: chooseBuilder(ctx, e.getenv("GANTRY_BUILDER"), discardLog()), Poll: pollInterval(e),
 		Getenv: e.getenv, DryRun: o.dryRun, Out: e.stdout}
-	res, err := s.Ship(ctx, flow.ShipRequest{Service: *svc, Dir: dir, SHA: o.ref, Branch: branch})
+	repo := o.repo
+	if repo == "" {
+		repo = originRepo(ctx, o.dir)
+	}
+	start := time.Now().UTC()
+	res, err := s.Ship(ctx, flow.ShipRequest{Service: *svc, Dir: dir, SHA: o.ref, Branch: branch, Repo: repo})
+	if o.dryRun {
+		return err
+	}
+	if lerr := recordDeployment(ctx, e, store.Deployment{Repo: repo, Service: svc.Name, SHA: o.ref, Actor: "gantry deploy",
+		Image: res.Image, ImageDigest: res.Digest, TaskDefBefore: res.TaskDefBefore, TaskDefAfter: res.TaskDefAfter,
+		StartedAt: start, FinishedAt: time.Now().UTC()}, err); lerr != nil {
+		fmt.Fprintln(e.stderr, "gantry: warning: the deployment was not recorded:", lerr)
+	}
 	if err != nil {
 		for _, ev := range res.Events {
 			fmt.Fprintln(e.stderr, "  event:", ev)
 		}
 		return fmt.Errorf("deploying %s: %w", svc.Name, err)
-	}
-	if o.dryRun {
-		return nil
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s is running %s (%s → %s) after %s\n", svc.Name, res.Image,
 		filepath.Base(res.TaskDefBefore), filepath.Base(res.TaskDefAfter), res.Duration.Round(time.Second))
@@ -106,3 +118,34 @@ func pollInterval(e *env) time.Duration {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// recordDeployment adds a deployment made from a terminal to gantry's ledger, so /rollback and
+// gantry rollback know it.
+func recordDeployment(ctx context.Context, e *env, d store.Deployment, err error) error {
+	st, oerr := openLedger(ctx, e)
+	if oerr != nil {
+		return oerr
+	}
+	defer st.Close()
+	d.State = store.DeploymentSuccess
+	if err != nil {
+		d.State, d.Error = store.DeploymentFailure, err.Error()
+	}
+	_, cerr := st.CreateDeployment(ctx, d)
+	return cerr
+}
+
+// originRepo is OWNER/NAME of the checkout's origin remote on GitHub, or "".
+func originRepo(ctx context.Context, dir string) string {
+	url, err := gitOutput(ctx, dir, "remote", "get-url", "origin")
+	if err != nil {
+		return ""
+	}
+	url = strings.TrimSuffix(url, ".git")
+	for _, sep := range []string{"github.com/", "github.com:"} {
+		if i := strings.Index(url, sep); i >= 0 {
+			return url[i+len(sep):]
+		}
+	}
+	return ""
+}

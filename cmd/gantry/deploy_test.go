@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/store/sqlite"
 	"github.com/classla/gantry/internal/testing/awsfake"
 	"github.com/classla/gantry/internal/testing/registry"
 )
@@ -36,7 +40,7 @@ func deployWorld(t *testing.T) (dir string, env map[string]string, reg *registry
 	t.Setenv("AWS_ACCESS_KEY_ID", awsfake.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", awsfake.SecretAccessKey)
 	env = map[string]string{"AWS_ENDPOINT_URL_ECR": ecr.URL(), "AWS_ENDPOINT_URL_ECS": ecs.URL(),
-		"GANTRY_BUILDER": "oci", "GANTRY_ECS_POLL_INTERVAL": "5ms"}
+		"GANTRY_BUILDER": "oci", "GANTRY_ECS_POLL_INTERVAL": "5ms", "GANTRY_DATA_DIR": t.TempDir()}
 	return dir, env, reg, ecs
 }
 
@@ -80,5 +84,37 @@ func TestDeployRefusesAnUnknownService(t *testing.T) {
 	code, _, errOut := gantry(t, env, "deploy", "--service", "frontend", "--ref", "abc", "--dir", dir, "--config", filepath.Join(dir, ".gantry.yaml"))
 	if code != 2 || !strings.Contains(errOut, `no service "frontend" (services: backend)`) {
 		t.Errorf("exit %d, %q", code, errOut)
+	}
+}
+
+func TestRollbackFromATerminalReturnsToTheEarlierRevision(t *testing.T) {
+	dir, env, _, ecs := deployWorld(t)
+	cfg := filepath.Join(dir, ".gantry.yaml")
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for i, sha := range []string{a, b} {
+		writeFile(t, filepath.Join(dir, "backend", "server.js"), fmt.Sprintf("console.log(%d)\n", i))
+		if code, _, errOut := gantry(t, env, "deploy", "--service", "backend", "--ref", sha, "--dir", dir, "--config", cfg, "--repo", "classla/lms"); code != 0 {
+			t.Fatalf("deploy %s: exit %d: %s", sha[:7], code, errOut)
+		}
+	}
+	code, out, errOut := gantry(t, env, "rollback", "--service", "backend", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("rollback: exit %d: %s", code, errOut)
+	}
+	// Deploying A registered revision 2, B revision 3: the rollback returns to 2 without registering anything.
+	if !strings.Contains(out, "backend rolled back from bbbbbbb (classla-backend:3) to aaaaaaa (classla-backend:2)") {
+		t.Errorf("output %q", out)
+	}
+	if n := len(ecs.Registered()); n != 2 {
+		t.Errorf("%d task definitions registered, want 2 (the rollback registers none)", n)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(env["GANTRY_DATA_DIR"], "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ds, _ := st.ListDeployments(context.Background(), "classla/lms", "backend", 0)
+	if len(ds) != 3 || ds[0].RollbackOf != ds[1].ID || !strings.HasSuffix(ds[0].TaskDefAfter, ":2") || ds[0].State != store.DeploymentSuccess {
+		t.Errorf("ledger %+v, want the rollback recorded, linked to B's deployment", ds)
 	}
 }

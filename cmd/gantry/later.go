@@ -23,17 +23,3 @@ func newRun(_ *env) *cobra.Command {
 	_ = cmd.MarkFlagRequired("job")
 	return cmd
 }
-
-func newRollback(_ *env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "rollback --service NAME",
-		Short: "Put a service back on the task definition of an earlier deployment",
-		Args:  args(cobra.NoArgs),
-		RunE:  notYet("rollback arrives with the deployment ledger in a later version"),
-	}
-	cmd.Flags().String("service", "", "the service name from .gantry.yaml")
-	cmd.Flags().String("to", "", "a deployment id or commit SHA (default: the previous successful deployment)")
-	cmd.Flags().Bool("dry-run", false, "print what would be updated, change nothing")
-	_ = cmd.MarkFlagRequired("service")
-	return cmd
-}

@@ -58,7 +58,6 @@ func TestSubcommandsOfLaterVersionsSaySoAndExit2(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"run", "--job", "7"},
-		{"rollback", "--service", "backend"},
 	} {
 		code, _, errOut := gantry(t, nil, args...)
 		if code != 2 || !strings.Contains(errOut, "not available in this version") {

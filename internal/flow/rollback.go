@@ -49,7 +49,7 @@ func runRollbackCommand(ctx context.Context, t *task[CommandSpec]) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	current, target, refusal := rollbackTarget(ledger, cmd.To)
+	current, target, refusal := RollbackTarget(ledger, cmd.To)
 	if refusal != "" {
 		return t.reply(ctx, strings.ReplaceAll(refusal, "SERVICE", "`"+svc.Name+"`"))
 	}
@@ -101,10 +101,11 @@ func serviceList(cfg *config.Repo) string {
 	return strings.Join(names, ", ")
 }
 
-// rollbackTarget picks, from a service's ledger (newest first), the deployment running now and
+// RollbackTarget picks, from a service's ledger (newest first), the deployment running now and
 // the one to return to: by default the latest successful one before it that ran another
 // revision; with to, that deployment ID or the latest successful deployment of that commit.
-func rollbackTarget(ledger []store.Deployment, to string) (current, target store.Deployment, refusal string) {
+// A refusal names the service as the word SERVICE for the caller to replace.
+func RollbackTarget(ledger []store.Deployment, to string) (current, target store.Deployment, refusal string) {
 	i := -1
 	for k, d := range ledger {
 		if d.State == store.DeploymentSuccess {
