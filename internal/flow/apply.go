@@ -304,10 +304,11 @@ func (r *applyRun) report(ctx context.Context, runErr error) error {
 	switch {
 	case r.c.Held != "":
 		conclusion, state, title = "neutral", "queued", "Waiting: "+r.c.Confirm
-	case runErr != nil && ctx.Err() == nil && r.c.Error == "":
-		r.c.Error = runErr.Error()
-		fallthrough
-	case r.c.Error != "":
+	case runErr != nil || r.c.Error != "":
+		// Interrupted runs (the server stopping) end here too: an apply that did not finish failed.
+		if r.c.Error == "" {
+			r.c.Error = runErr.Error()
+		}
 		conclusion, state, title = "failure", "failure", "Apply failed"
 	}
 	body := render.ApplyMarkdown(r.c)
