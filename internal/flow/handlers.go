@@ -125,9 +125,15 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 	if err != nil {
 		return err
 	}
+	retry := "Comment `/plan` to plan again"
+	switch j.Kind {
+	case KindApply:
+		retry = "Comment `/apply` to apply again"
+	case KindDeploy, KindRollback:
+		retry = "Check the service's state in ECS, then run `gantry deploy` or comment `/rollback`"
+	}
 	body := fmt.Sprintf("⚠️ gantry stopped while running a `%s` job for this pull request and did not finish it: %s\n\n"+
-		"Nothing was retried automatically. Comment `/plan` to plan again, or see the server logs for job %d.",
-		j.Kind, j.Error, j.ID)
+		"Nothing was retried automatically. %s, or see the server logs for job %d.", j.Kind, j.Error, retry, j.ID)
 	_, err = r.GitHub(j.InstallationID).Reply(ctx, repo, j.PR, body)
 	return err
 }
