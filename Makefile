@@ -4,6 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 TERRAFORM_VERSION := 1.5.7
 TOFU_VERSION := 1.10.6
+TFSEC_VERSION := 1.28.14
 BIN := $(CURDIR)/bin
 # Tests find the Terraform binary the project builds, never one that happens to be installed.
 export GANTRY_TERRAFORM_BIN := $(BIN)/terraform
@@ -11,7 +12,7 @@ export GANTRY_TOFU_BIN := $(BIN)/tofu
 export PATH := $(BIN):$(PATH)
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X github.com/classla/gantry/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)"
 
-.PHONY: help build demo test vet fmt-check tools bench fuzz clean
+.PHONY: help build demo test vet fmt-check tf-check tools bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +23,7 @@ build: ## build bin/gantry
 demo: build ## print the plan comment gantry would post for examples/classla
 	@$(BIN)/gantry plan examples/classla --from-json examples/classla/plan.json
 
-test: tools fmt-check vet ## run every test (race detector on), building what they need first
+test: tools fmt-check vet tf-check ## run every test (race detector on), building what they need first
 	$(GO) test -race -count=1 ./...
 
 vet: ## go vet
@@ -32,7 +33,11 @@ fmt-check: ## fail when a Go file is not gofmt-formatted
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-tools: $(BIN)/terraform $(BIN)/tofu ## build the tools the tests run (Terraform $(TERRAFORM_VERSION), OpenTofu $(TOFU_VERSION)) into bin/
+tools: $(BIN)/terraform $(BIN)/tofu $(BIN)/tfsec ## build the tools the tests run (Terraform, OpenTofu, tfsec) into bin/
+
+tf-check: $(BIN)/terraform $(BIN)/tfsec ## terraform fmt and tfsec (no HIGH or CRITICAL finding) on terraform/
+	TF_CLI_CONFIG_FILE=/dev/null $(BIN)/terraform fmt -check -recursive terraform
+	$(BIN)/tfsec terraform --minimum-severity HIGH --no-module-downloads --concise-output --no-color
 
 # Terraform is built from source with the Go toolchain (no download site is needed) and kept
 # in bin/ so later runs reuse it; the version check rebuilds it when TERRAFORM_VERSION moves.
@@ -53,6 +58,14 @@ $(BIN)/tofu: FORCE
 	test -n "$$dir" || { echo "could not download github.com/opentofu/opentofu@v$(TOFU_VERSION)"; exit 1; }; \
 	cd "$$dir" && GOFLAGS=-buildvcs=false $(GO) build -o $@ ./cmd/tofu
 	@$@ version 2>/dev/null | head -1
+
+# tfsec does not report its version when built from source, so a stamp file records it.
+$(BIN)/tfsec: FORCE
+	@mkdir -p $(BIN)
+	@if [ -x $@ ] && [ "$$(cat $(BIN)/.tfsec-version 2>/dev/null)" = "$(TFSEC_VERSION)" ]; then exit 0; fi; \
+	echo "building tfsec $(TFSEC_VERSION) into bin/ (first run only)"; \
+	GOBIN=$(BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/aquasecurity/tfsec/cmd/tfsec@v$(TFSEC_VERSION) && \
+	echo "$(TFSEC_VERSION)" > $(BIN)/.tfsec-version
 
 bench: ## run the benchmarks with allocation counts
 	$(GO) test -run '^$$' -bench . -benchmem ./...

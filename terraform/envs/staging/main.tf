@@ -1,0 +1,159 @@
+# Staging: the same stack as production at a smaller size — one NAT gateway and one backend task,
+# no alarm mail by default — under staging.DOMAIN, with a staging gantry on gantry.staging.DOMAIN.
+
+locals {
+  environment = "staging"
+  name        = "classla-${local.environment}"
+  state_key   = "${local.environment}/terraform.tfstate"
+  api_sub     = "api.staging"
+  app_sub     = "app.staging"
+  gantry_host = "gantry.staging.${var.domain_name}"
+
+  frontend_branch = "staging"
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name               = local.name
+  azs                = var.azs
+  single_nat_gateway = true
+}
+
+module "certificate" {
+  source = "../../modules/certificate"
+
+  domain_name               = "${local.api_sub}.${var.domain_name}"
+  subject_alternative_names = [local.gantry_host]
+  zone_id                   = var.zone_id
+}
+
+module "alb" {
+  source = "../../modules/alb"
+
+  name              = local.name
+  vpc_id            = module.network.vpc_id
+  vpc_cidr          = module.network.vpc_cidr
+  public_subnet_ids = module.network.public_subnet_ids
+  certificate_arn   = module.certificate.certificate_arn
+  enable_waf        = true
+}
+
+module "secrets" {
+  source = "../../modules/secrets"
+
+  name = local.name
+  secret_names = {
+    supabase = "${local.name}/supabase/credentials"
+    workos   = "${local.name}/workos/credentials"
+    app      = "${local.name}/app/secrets"
+  }
+}
+
+module "ecr" {
+  source = "../../modules/ecr"
+
+  name        = "classla-backend-staging"
+  kms_key_arn = module.secrets.kms_key_arn
+}
+
+module "ecs_service" {
+  source = "../../modules/ecs_service"
+
+  name                  = "classla-backend-staging"
+  cluster_name          = local.name
+  vpc_id                = module.network.vpc_id
+  private_subnet_ids    = module.network.private_subnet_ids
+  alb_security_group_id = module.alb.security_group_id
+  target_group_arn      = module.alb.target_group_arn
+  container_image       = var.backend_image
+  min_count             = 1
+  max_count             = 1
+  secrets = {
+    SUPABASE_CREDENTIALS = module.secrets.secret_arns["supabase"]
+    WORKOS_CREDENTIALS   = module.secrets.secret_arns["workos"]
+    APP_SECRETS          = module.secrets.secret_arns["app"]
+  }
+  secrets_kms_key_arns = [module.secrets.kms_key_arn]
+}
+
+module "amplify" {
+  source = "../../modules/amplify"
+
+  name             = "${local.name}-frontend"
+  repository       = var.frontend_repository_url
+  access_token     = var.amplify_access_token
+  branch_name      = local.frontend_branch
+  domain_name      = var.domain_name
+  subdomain_prefix = local.app_sub
+  environment_variables = {
+    VITE_API_URL = "https://${local.api_sub}.${var.domain_name}"
+  }
+}
+
+module "dns" {
+  source = "../../modules/dns"
+
+  zone_id       = var.zone_id
+  domain_name   = var.domain_name
+  api_subdomain = local.api_sub
+  app_subdomain = local.app_sub
+  alb_dns_name  = module.alb.alb_dns_name
+  alb_zone_id   = module.alb.alb_zone_id
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  name                    = local.name
+  alarm_email             = var.alarm_email
+  alb_arn_suffix          = module.alb.alb_arn_suffix
+  target_group_arn_suffix = module.alb.target_group_arn_suffix
+  ecs_cluster_name        = module.ecs_service.cluster_name
+  ecs_service_name        = module.ecs_service.service_name
+}
+
+module "github_oidc" {
+  source = "../../modules/github_oidc"
+
+  environment          = local.environment
+  github_repository    = var.github_repository
+  apply_subjects       = ["ref:refs/heads/main", "environment:${local.environment}"]
+  plan_subjects        = ["ref:refs/heads/main", "environment:${local.environment}"]
+  deploy_subjects      = ["ref:refs/heads/main", "environment:${local.environment}"]
+  create_oidc_provider = var.create_oidc_provider
+  oidc_provider_arn    = var.oidc_provider_arn
+  state_bucket_name    = var.state_bucket_name
+  state_key            = local.state_key
+  state_kms_key_arn    = var.state_kms_key_arn
+  lock_table_name      = var.lock_table_name
+  hosted_zone_id       = var.zone_id
+  service_name         = "backend-staging"
+  ecr_repository_arn   = module.ecr.repository_arn
+  ecs_cluster_name     = module.ecs_service.cluster_name
+  ecs_service_name     = module.ecs_service.service_name
+  task_role_arns       = [module.ecs_service.task_role_arn, module.ecs_service.execution_role_arn]
+}
+
+module "gantry" {
+  source = "../../modules/gantry"
+
+  name                  = "gantry-${local.environment}"
+  cluster_arn           = module.ecs_service.cluster_arn
+  vpc_id                = module.network.vpc_id
+  private_subnet_ids    = module.network.private_subnet_ids
+  alb_security_group_id = module.alb.security_group_id
+  listener_arn          = module.alb.listener_arn
+  host_name             = local.gantry_host
+  zone_id               = var.zone_id
+  alb_dns_name          = module.alb.alb_dns_name
+  alb_zone_id           = module.alb.alb_zone_id
+  image                 = var.gantry_image
+  github_app_id         = var.github_app_id
+  kms_key_arn           = module.secrets.kms_key_arn
+  assumable_role_arns = [
+    module.github_oidc.plan_role_arn,
+    module.github_oidc.apply_role_arn,
+    module.github_oidc.deploy_role_arn,
+  ]
+}

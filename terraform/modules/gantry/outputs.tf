@@ -1,0 +1,29 @@
+output "service_name" {
+  description = "Name of gantry's ECS service."
+  value       = aws_ecs_service.this.name
+}
+
+output "url" {
+  description = "Where GitHub sends webhooks: URL/webhooks/github."
+  value       = "https://${var.host_name}"
+}
+
+output "task_role_arn" {
+  description = "gantry's run-time identity."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "Role that starts gantry's task and reads its secrets."
+  value       = aws_iam_role.execution.arn
+}
+
+output "secret_arns" {
+  description = "Secrets to fill with put-secret-value, keyed by the environment variable they become."
+  value       = { for k, s in aws_secretsmanager_secret.this : k => s.arn }
+}
+
+output "log_group_name" {
+  description = "gantry's log group."
+  value       = aws_cloudwatch_log_group.this.name
+}

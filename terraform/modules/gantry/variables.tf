@@ -1,0 +1,139 @@
+variable "name" {
+  description = "Name of gantry's service, task family, target group and roles (e.g. gantry-production)."
+  type        = string
+  default     = "gantry"
+}
+
+variable "cluster_arn" {
+  description = "ARN of the ECS cluster to run gantry in (the stack's own cluster)."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the cluster and the load balancer."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets for gantry's tasks; they reach GitHub and AWS through the NAT gateways."
+  type        = list(string)
+}
+
+variable "alb_security_group_id" {
+  description = "Security group of the shared ALB; gantry's tasks accept traffic only from it."
+  type        = string
+}
+
+variable "listener_arn" {
+  description = "HTTPS listener of the shared ALB that gets gantry's host-name rule."
+  type        = string
+}
+
+variable "listener_rule_priority" {
+  description = "Priority of gantry's listener rule; must be unique on the listener."
+  type        = number
+  default     = 10
+}
+
+variable "host_name" {
+  description = "Host name GitHub sends webhooks to, e.g. gantry.classla.org."
+  type        = string
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate covering host_name, added to the listener. Null when the listener's default certificate already covers it."
+  type        = string
+  default     = null
+}
+
+variable "zone_id" {
+  description = "Route53 zone in which to create host_name as an alias of the ALB. Null: no record."
+  type        = string
+  default     = null
+}
+
+variable "alb_dns_name" {
+  description = "DNS name of the shared ALB (for the alias record)."
+  type        = string
+  default     = null
+}
+
+variable "alb_zone_id" {
+  description = "Hosted zone of the shared ALB (for the alias record)."
+  type        = string
+  default     = null
+}
+
+variable "image" {
+  description = "gantry's container image, ideally pinned by digest (REPO@sha256:...)."
+  type        = string
+}
+
+variable "container_port" {
+  description = "Port gantry listens on (GANTRY_ADDR)."
+  type        = number
+  default     = 8080
+}
+
+variable "cpu" {
+  description = "Task CPU units (256 = 0.25 vCPU)."
+  type        = number
+  default     = 512
+}
+
+variable "memory" {
+  description = "Task memory in MiB; Terraform plans run inside the task."
+  type        = number
+  default     = 1024
+}
+
+variable "github_app_id" {
+  description = "ID of the GitHub App (not secret)."
+  type        = string
+}
+
+variable "public_url" {
+  description = "GANTRY_PUBLIC_URL; defaults to https://HOST_NAME."
+  type        = string
+  default     = null
+}
+
+variable "environment_variables" {
+  description = "More GANTRY_* settings for the container (never secrets: those go to Secrets Manager)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "assumable_role_arns" {
+  description = "The only roles gantry's task role may assume: github_oidc's plan, apply and deploy roles."
+  type        = list(string)
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key encrypting gantry's two secrets (e.g. the secrets module's key)."
+  type        = string
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key for the log group; its key policy must allow logs.REGION.amazonaws.com. Null: CloudWatch's own encryption."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Days to keep gantry's logs."
+  type        = number
+  default     = 90
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can still be restored."
+  type        = number
+  default     = 30
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
