@@ -93,12 +93,7 @@ func (e *ECR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	defer func() {
-		e.requests = append(e.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Target: target, Header: r.Header.Clone(), Body: body,
-			Status: rec.status, Response: rec.body.Bytes(),
-		})
-	}()
+	defer logRequest(&e.requests, r, target, body, rec)
 
 	if ae := verifySigV4(r, body, "ecr", ECRRegion); ae != nil {
 		writeJSONError(rec, ae)

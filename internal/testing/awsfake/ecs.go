@@ -155,12 +155,7 @@ func (e *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	target := r.Header.Get("X-Amz-Target")
-	defer func() {
-		e.requests = append(e.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Target: target, Header: r.Header.Clone(), Body: body,
-			Status: rec.status, Response: rec.body.Bytes(),
-		})
-	}()
+	defer logRequest(&e.requests, r, target, body, rec)
 	if aerr := verifySigV4(r, body, "ecs", ECSRegion); aerr != nil {
 		writeJSONError(rec, aerr)
 		return

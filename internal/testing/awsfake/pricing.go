@@ -130,12 +130,7 @@ func (p *Pricing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	defer func() {
-		p.requests = append(p.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Target: target, Header: r.Header.Clone(), Body: body,
-			Status: rec.status, Response: rec.body.Bytes(),
-		})
-	}()
+	defer logRequest(&p.requests, r, target, body, rec)
 
 	if e := verifySigV4(r, body, "pricing", "us-east-1"); e != nil {
 		writeJSONError(rec, e)

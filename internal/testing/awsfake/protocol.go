@@ -188,3 +188,10 @@ func secretOf(accessKeyID string) (string, bool) {
 	}
 	return v.(string), true
 }
+
+// logRequest appends a request and the answer it got to a fake's log; the caller holds the
+// fake's lock, and defers the call so the answer is complete.
+func logRequest(log *[]Request, r *http.Request, target string, body []byte, rec *recorder) {
+	*log = append(*log, Request{Method: r.Method, Path: r.URL.Path, Target: target, Header: r.Header.Clone(), Body: body,
+		Status: rec.status, Response: rec.body.Bytes()})
+}

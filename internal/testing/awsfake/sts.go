@@ -108,12 +108,7 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer func() {
-		s.requests = append(s.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body,
-			Status: rec.status, Response: rec.body.Bytes(),
-		})
-	}()
+	defer logRequest(&s.requests, r, "", body, rec)
 	reqID := requestID(fmt.Appendf(nil, "sts/%d/%s", len(s.requests), body))
 
 	in, e := parseAssumeRoleWithWebIdentity(r, body)
