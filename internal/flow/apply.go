@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitchellh/go-wordwrap"
+
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/plan"
@@ -142,7 +144,7 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
 	env, err := t.roleEnv(ctx, p.AWS, p.Name, s.Number, s.SHA)
 	if err != nil {
-		r.c.Error = err.Error()
+		r.c.Error = wordwrap.WrapString(err.Error(), 100)
 		return applyResult{}, err
 	}
 	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {

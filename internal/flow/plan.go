@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitchellh/go-wordwrap"
+
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/plan"
@@ -141,8 +143,9 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	s, p := t.Spec, t.Spec.Project
 	env, err := t.roleEnv(ctx, p.AWS, p.Name, s.Number, s.HeadSHA)
 	if err != nil {
+		// The explanation is a paragraph of gantry's own: wrapped, so the comment's code block does not scroll.
 		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
-			Apply: render.ApplyMode(p.Apply.On), Error: err.Error()}, nil, err
+			Apply: render.ApplyMode(p.Apply.On), Error: wordwrap.WrapString(err.Error(), 100)}, nil, err
 	}
 	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
 		return t.GH.Tarball(ctx, t.Repo, s.HeadSHA, w)
