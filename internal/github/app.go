@@ -150,7 +150,6 @@ func (a *App) Installation(id int64) *Client {
 	rt := a.scoped(itr)
 	c := &Client{
 		app:  a,
-		id:   id,
 		gh:   a.newGitHubClient(rt),
 		http: &http.Client{Transport: rt, Timeout: a.httpBase.Timeout},
 	}
@@ -183,10 +182,6 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 // Client acts for one installation of the App. It is safe for concurrent use.
 type Client struct {
 	app  *App
-	id   int64
 	gh   *gh.Client
 	http *http.Client // the same authenticated transport, for downloads that follow redirects
 }
-
-// InstallationID is the installation this client acts for.
-func (c *Client) InstallationID() int64 { return c.id }

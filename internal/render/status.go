@@ -26,15 +26,6 @@ type Locked struct {
 	Since time.Time
 }
 
-// Planning is a project whose plan is running. Its comment replaces the previous plan's
-// while Terraform works, so nobody reads an outdated plan as the current one.
-type Planning struct {
-	Project   string
-	Dir       string
-	Workspace string
-	Commit    string
-}
-
 // statusView is a short comment in the place of a project's plan: a header like the
 // plan's, one status line, and what to do.
 type statusView struct {
@@ -59,22 +50,6 @@ func LockedMarkdown(l Locked) (string, error) {
 		v.Title += " for " + code(sha)
 	}
 	v.Title += " is blocked"
-	return execute("status.md.tmpl", v)
-}
-
-// PlanningMarkdown renders the project's comment while its plan runs. It is kept to the
-// header and one line: whatever the previous plan said no longer holds.
-func PlanningMarkdown(p Planning) (string, error) {
-	v := statusView{
-		Marker: Marker(p.Project),
-		Title:  "### 🏗️ " + code(p.Project) + " — plan",
-		Facts:  facts(PlanComment{Dir: p.Dir, Workspace: p.Workspace}, code),
-		Status: "⏳ Planning…",
-	}
-	if sha := shortCommit(p.Commit); sha != "" {
-		v.Title += " for " + code(sha)
-		v.Status = "⏳ Planning " + code(sha) + "…"
-	}
 	return execute("status.md.tmpl", v)
 }
 
