@@ -46,7 +46,7 @@ func TestCostRefusesBadInput(t *testing.T) {
 		args []string
 		says string
 	}{
-		{"a file that is not a plan", []string{"cost", usage}, "usage.yml"},
+		{"a file that is not a plan", []string{"cost", usage}, "not a Terraform plan"},
 		{"a broken usage file", []string{"cost", plan, "--usage", usage}, "line"},
 		{"an unknown format", []string{"cost", plan, "--format", "html"}, "use table, markdown or json"},
 		{"a missing catalog", []string{"cost", plan, "--catalog", filepath.Join(dir, "none.json")}, "price catalog"},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,24 +65,36 @@ func applyKey(repo, sha, project string) string {
 func enqueueApplies(ctx context.Context, st store.Store, j store.Job, specs []ApplySpec) ([]int64, error) {
 	var ids []int64
 	for _, s := range specs {
-		key := applyKey(j.Repo, s.SHA, s.Project.Name)
-		if s.Trigger != "comment" {
-			seen, err := st.ListJobs(ctx, store.JobFilter{Key: key, Limit: 1})
-			if err != nil {
-				return ids, err
-			}
-			if len(seen) > 0 {
-				continue
-			}
+		nj := store.NewJob{Kind: KindApply, InstallationID: j.InstallationID, Repo: j.Repo, PR: s.Number, SHA: s.SHA,
+			Key: applyKey(j.Repo, s.SHA, s.Project.Name), Mutex: applyMutex(j.Repo, s.Project), Spec: spec(s), MaxAttempts: 1}
+		var id int64
+		var err error
+		if s.Trigger == "comment" {
+			var queued store.Job
+			queued, err = st.EnqueueJob(ctx, nj)
+			id = queued.ID
+		} else {
+			id, err = enqueueOnce(ctx, st, nj)
 		}
-		nj, err := st.EnqueueJob(ctx, store.NewJob{Kind: KindApply, InstallationID: j.InstallationID, Repo: j.Repo,
-			PR: s.Number, SHA: s.SHA, Key: key, Mutex: applyMutex(j.Repo, s.Project), Spec: spec(s), MaxAttempts: 1})
 		if err != nil {
 			return ids, fmt.Errorf("queueing the apply of %s: %w", s.Project.Name, err)
 		}
-		ids = append(ids, nj.ID)
+		if id != 0 {
+			ids = append(ids, id)
+		}
 	}
 	return ids, nil
+}
+
+// enqueueOnce queues nj unless a job with its key was ever queued — a merge's closed pull request
+// and its push must make the same work once. It returns 0 when nothing was queued.
+func enqueueOnce(ctx context.Context, st store.Store, nj store.NewJob) (int64, error) {
+	seen, err := st.ListJobs(ctx, store.JobFilter{Key: nj.Key, Limit: 1})
+	if err != nil || len(seen) > 0 {
+		return 0, err
+	}
+	j, err := st.EnqueueJob(ctx, nj)
+	return j.ID, err
 }
 
 // applyResult is recorded as an apply job's result.
@@ -147,14 +158,12 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 		r.c.Error = wordwrap.WrapString(err.Error(), 100)
 		return applyResult{}, err
 	}
-	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
-		return t.GH.Tarball(ctx, t.Repo, s.SHA, w)
-	})
+	dir, err := t.checkout(ctx, s.SHA)
 	if err != nil {
 		r.c.Error = err.Error()
-		return applyResult{}, fmt.Errorf("checking out %s at %s: %w", t.Repo, short(s.SHA), err)
+		return applyResult{}, err
 	}
-	defer dir.Remove()
+	defer t.remove(dir)
 	projectDir, err := dir.Join(p.Dir)
 	if err != nil {
 		r.c.Error = err.Error()

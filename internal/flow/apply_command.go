@@ -2,8 +2,6 @@ package flow
 
 import (
 	"context"
-	"fmt"
-	"strings"
 )
 
 // runApplyCommand answers `/apply [-p NAME]... [--confirm-drift] [--confirm-cost]`. On a merged
@@ -15,32 +13,21 @@ func runApplyCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, problem, err := t.loadConfig(ctx)
-	switch {
-	case err != nil:
-		return nil, err
-	case problem != "":
-		return prResult{ConfigProblem: problem}, nil
-	case cfg == nil:
-		return t.reply(ctx, "This repository has no `"+ConfigFile+"` on its default branch, so gantry has no projects to apply.")
+	cfg, answered, res, err := commandConfig(ctx, t, "gantry has no projects to apply.")
+	if answered {
+		return res, err
 	}
 	if !pr.Merged {
 		return applyBeforeMerge(ctx, t, cfg, pr)
 	}
 	var specs []ApplySpec
 	if len(cmd.Projects) > 0 {
-		var unknown []string
-		for _, n := range cmd.Projects {
-			p, ok := cfg.Project(n)
-			if !ok {
-				unknown = append(unknown, "`"+n+"`")
-				continue
-			}
-			specs = append(specs, ApplySpec{Project: *p})
+		if refusal := unknownProjects(cfg, cmd.Projects); refusal != "" {
+			return t.reply(ctx, refusal)
 		}
-		if len(unknown) > 0 {
-			return t.reply(ctx, fmt.Sprintf("%s: no such project in `%s`. The projects are %s.",
-				strings.Join(unknown, ", "), ConfigFile, projectList(cfg)))
+		for _, n := range cmd.Projects {
+			p, _ := cfg.Project(n)
+			specs = append(specs, ApplySpec{Project: *p})
 		}
 	} else {
 		files, err := t.GH.PullRequestFiles(ctx, t.Repo, s.Number)

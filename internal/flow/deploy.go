@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -93,26 +93,20 @@ func deploySpecs(cfg *config.Repo, files []string, applying []ApplySpec, pr int,
 func enqueueDeploys(ctx context.Context, st store.Store, j store.Job, specs []DeploySpec, applying []ApplySpec) ([]int64, error) {
 	var ids []int64
 	for _, s := range specs {
-		key := deployKey(j.Repo, s.SHA, s.Service.Name)
-		seen, err := st.ListJobs(ctx, store.JobFilter{Key: key, Limit: 1})
-		if err != nil {
-			return ids, err
-		}
-		if len(seen) > 0 {
-			continue
-		}
 		mutex := ""
 		for _, a := range applying {
 			if len(s.After) > 0 && a.Project.Name == s.After[0] {
 				mutex = applyMutex(j.Repo, a.Project)
 			}
 		}
-		nj, err := st.EnqueueJob(ctx, store.NewJob{Kind: KindDeploy, InstallationID: j.InstallationID, Repo: j.Repo,
-			PR: s.Number, SHA: s.SHA, Key: key, Mutex: mutex, Spec: spec(s), MaxAttempts: 1})
+		id, err := enqueueOnce(ctx, st, store.NewJob{Kind: KindDeploy, InstallationID: j.InstallationID, Repo: j.Repo,
+			PR: s.Number, SHA: s.SHA, Key: deployKey(j.Repo, s.SHA, s.Service.Name), Mutex: mutex, Spec: spec(s), MaxAttempts: 1})
 		if err != nil {
 			return ids, fmt.Errorf("queueing the deployment of %s: %w", s.Service.Name, err)
 		}
-		ids = append(ids, nj.ID)
+		if id != 0 {
+			ids = append(ids, id)
+		}
 	}
 	return ids, nil
 }
@@ -181,13 +175,11 @@ func ship(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 	if err != nil {
 		return ShipResult{}, err
 	}
-	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
-		return t.GH.Tarball(ctx, t.Repo, s.SHA, w)
-	})
+	dir, err := t.checkout(ctx, s.SHA)
 	if err != nil {
-		return ShipResult{}, fmt.Errorf("checking out %s at %s: %w", t.Repo, short(s.SHA), err)
+		return ShipResult{}, err
 	}
-	defer dir.Remove()
+	defer t.remove(dir)
 	return t.Shipper.Ship(ctx, ShipRequest{Service: svc, Dir: dir.Path, SHA: s.SHA, Branch: s.Branch,
 		Repo: t.Repo.String(), Env: env})
 }
@@ -259,7 +251,7 @@ func deployMarkdown(d store.Deployment, r ShipResult) string {
 	}
 	fmt.Fprintf(&b, "| deployment | %d |\n", d.ID)
 	if d.Error != "" {
-		b.WriteString("\n```\n" + strings.ReplaceAll(d.Error, "```", "'''") + "\n```\n")
+		b.WriteString("\n" + render.CodeBlock(d.Error))
 	}
 	if len(r.Events) > 0 {
 		b.WriteString("\n<details><summary>The service's last events</summary>\n\n")

@@ -11,6 +11,7 @@ import (
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/workdir"
 )
 
 // GitHub is what the flows need from GitHub, for one installation. internal/github's Client
@@ -109,6 +110,25 @@ func handler[S any](d Deps, fn func(ctx context.Context, t *task[S]) (any, error
 		}
 		return b, nil
 	})
+}
+
+// checkout downloads the repository at sha into a work directory of the job's own; release it
+// with t.remove.
+func (t *task[S]) checkout(ctx context.Context, sha string) (*workdir.Dir, error) {
+	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
+		return t.GH.Tarball(ctx, t.Repo, sha, w)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking out %s at %s: %w", t.Repo, short(sha), err)
+	}
+	return dir, nil
+}
+
+// remove deletes a work directory; a failure is only logged (the next start sweeps leftovers).
+func (t *task[S]) remove(dir *workdir.Dir) {
+	if err := dir.Remove(); err != nil {
+		t.Log.Warn("removing the work directory failed", "dir", dir.Path, "err", err)
+	}
 }
 
 // AbandonedReporter tells a pull request when its job died with the worker running it.

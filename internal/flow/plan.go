@@ -112,7 +112,7 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	}
 	if c == nil { // gantry could not run Terraform at all (checkout failed): say so on the check run
 		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: "failure",
-			Title: "gantry could not plan", Summary: "```\n" + runErr.Error() + "\n```"})
+			Title: "gantry could not plan", Summary: render.CodeBlock(runErr.Error())})
 		return nil, runErr
 	}
 	body, err := render.PlanMarkdown(*c)
@@ -147,17 +147,11 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
 			Apply: render.ApplyMode(p.Apply.On), Error: wordwrap.WrapString(err.Error(), 100)}, nil, err
 	}
-	dir, err := t.Workdirs.Checkout(ctx, fmt.Sprintf("job-%d", t.Job.ID), func(ctx context.Context, w io.Writer) error {
-		return t.GH.Tarball(ctx, t.Repo, s.HeadSHA, w)
-	})
+	dir, err := t.checkout(ctx, s.HeadSHA)
 	if err != nil {
-		return nil, nil, fmt.Errorf("checking out %s at %s: %w", t.Repo, short(s.HeadSHA), err)
+		return nil, nil, err
 	}
-	defer func() {
-		if rerr := dir.Remove(); rerr != nil {
-			t.Log.Warn("removing the work directory failed", "dir", dir.Path, "err", rerr)
-		}
-	}()
+	defer t.remove(dir)
 	projectDir, err := dir.Join(p.Dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("project %s: dir %s: %w", p.Name, p.Dir, err)

@@ -24,26 +24,14 @@ func runPlanCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 			"code with the project's AWS role). Push the branch to this repository instead, or ask the server's operator "+
 			"to set `GANTRY_ALLOW_FORK_PRS=true`.")
 	}
-	cfg, problem, err := t.loadConfig(ctx)
-	switch {
-	case err != nil:
-		return nil, err
-	case problem != "":
-		return prResult{ConfigProblem: problem}, nil
-	case cfg == nil:
-		return t.reply(ctx, "This repository has no `"+ConfigFile+"` on its default branch, so gantry has no projects to plan.")
+	cfg, answered, res, err := commandConfig(ctx, t, "gantry has no projects to plan.")
+	if answered {
+		return res, err
 	}
 	var names []string
 	if len(cmd.Projects) > 0 {
-		var unknown []string
-		for _, n := range cmd.Projects {
-			if _, ok := cfg.Project(n); !ok {
-				unknown = append(unknown, "`"+n+"`")
-			}
-		}
-		if len(unknown) > 0 {
-			return t.reply(ctx, fmt.Sprintf("%s: no such project in `%s`. The projects are %s.",
-				strings.Join(unknown, ", "), ConfigFile, projectList(cfg)))
+		if refusal := unknownProjects(cfg, cmd.Projects); refusal != "" {
+			return t.reply(ctx, refusal)
 		}
 		names = cmd.Projects
 	} else {
@@ -67,6 +55,36 @@ func runPlanCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 		return nil, err
 	}
 	return prResult{Projects: names, Jobs: jobs}, nil
+}
+
+// commandConfig reads .gantry.yaml for a command. When it is broken or missing, the command is
+// answered here: answered is true, and res and err are the command's outcome.
+func commandConfig(ctx context.Context, t *task[CommandSpec], missing string) (cfg *config.Repo, answered bool, res any, err error) {
+	cfg, problem, err := t.loadConfig(ctx)
+	switch {
+	case err != nil:
+		return nil, true, nil, err
+	case problem != "":
+		return nil, true, prResult{ConfigProblem: problem}, nil
+	case cfg == nil:
+		res, err := t.reply(ctx, "This repository has no `"+ConfigFile+"` on its default branch, so "+missing)
+		return nil, true, res, err
+	}
+	return cfg, false, nil, nil
+}
+
+// unknownProjects is the reply to names that are not projects of cfg, or "" when all are.
+func unknownProjects(cfg *config.Repo, names []string) string {
+	var unknown []string
+	for _, n := range names {
+		if _, ok := cfg.Project(n); !ok {
+			unknown = append(unknown, "`"+n+"`")
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: no such project in `%s`. The projects are %s.", strings.Join(unknown, ", "), ConfigFile, projectList(cfg))
 }
 
 func projectList(cfg *config.Repo) string {

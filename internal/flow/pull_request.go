@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/go-github/v62/github"
 
 	"github.com/classla/gantry/internal/config"
+	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -131,7 +131,7 @@ func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem str
 	}
 	problem = perr.Error()
 	body := markerConfig + "\n❌ gantry cannot use `" + ConfigFile + "` on the default branch, so nothing was planned:\n\n" +
-		"```\n" + strings.ReplaceAll(problem, "```", "'''") + "\n```\n\n" +
+		render.CodeBlock(problem) + "\n" +
 		"Fix it on the default branch (`gantry config validate " + ConfigFile + "` shows the same list), then push again or comment `/plan`."
 	if _, err := t.GH.UpsertComment(ctx, t.Repo, t.Job.PR, markerConfig, body); err != nil {
 		return nil, "", fmt.Errorf("reporting the configuration problems on %s#%d: %w", t.Repo, t.Job.PR, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -32,13 +33,11 @@ type RollbackSpec struct {
 // service is queued or running, so a rollback never races the deployment it would undo.
 func runRollbackCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 	cmd := t.Spec.Command
-	cfg, problem, err := t.loadConfig(ctx)
-	switch {
-	case err != nil:
-		return nil, err
-	case problem != "":
-		return prResult{ConfigProblem: problem}, nil
-	case cfg == nil || len(cfg.Services) == 0:
+	cfg, answered, res, err := commandConfig(ctx, t, "there is nothing to roll back.")
+	if answered {
+		return res, err
+	}
+	if len(cfg.Services) == 0 {
 		return t.reply(ctx, "This repository has no services in `"+ConfigFile+"`, so there is nothing to roll back.")
 	}
 	svc, refusal := pickService(cfg, cmd.Service)
@@ -229,7 +228,7 @@ func rollbackMarkdown(d, from, to store.Deployment, r ShipResult) string {
 	}
 	b.WriteString("\n")
 	if d.Error != "" {
-		b.WriteString("\n```\n" + strings.ReplaceAll(d.Error, "```", "'''") + "\n```\n")
+		b.WriteString("\n" + render.CodeBlock(d.Error))
 		for _, e := range r.Events {
 			b.WriteString("- " + strings.ReplaceAll(e, "\n", " ") + "\n")
 		}

@@ -152,3 +152,11 @@ func plural(n int, one, many string) string {
 	}
 	return thousands(n) + " " + many
 }
+
+// CodeBlock shows text from outside gantry (an error, a configuration problem) verbatim in a
+// fenced block that nothing in it can close, with terminal codes removed and HTML comments
+// broken so no marker can be forged. It ends with a newline.
+func CodeBlock(text string) string {
+	f := newFence("", breakComments(clean(strings.Trim(text, "\n"))))
+	return f.Open + "\n" + f.Body + "\n" + f.Close + "\n"
+}

@@ -172,3 +172,14 @@ func TestMarker(t *testing.T) {
 		t.Errorf("markers (-want +got):\n%s", diff)
 	}
 }
+
+func TestCodeBlockCannotBeClosedFromInside(t *testing.T) {
+	t.Parallel()
+	// A body with a run of three backticks needs a fence of four; the marker is broken with a
+	// zero-width space; the colour code is gone.
+	got := CodeBlock("Error: bad\n```\n<!-- gantry:project=x -->\x1b[31m red\n")
+	want := "````\nError: bad\n```\n<!\u200b-- gantry:project=x --> red\n````\n"
+	if got != want {
+		t.Errorf("CodeBlock = %q, want %q", got, want)
+	}
+}
