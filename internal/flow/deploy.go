@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -198,7 +199,8 @@ func waitForApplies(ctx context.Context, t *task[DeploySpec]) (blocked string, e
 				break // this merge does not apply it
 			}
 			j := jobs[len(jobs)-1]
-			if j.State == store.Succeeded && !strings.Contains(string(j.Result), `"held"`) {
+			var applied applyResult
+			if j.State == store.Succeeded && json.Unmarshal(j.Result, &applied) == nil && applied.Applied {
 				break
 			}
 			if j.State.Done() {
