@@ -120,10 +120,10 @@ func TestAJobCannotReadAnotherJobsDirectoryOrEnvironment(t *testing.T) {
 	defer func() { sandbox.Stop(cmd); _ = cmd.Wait() }()
 
 	for name, script := range map[string]string{
-		"its files":       "cat " + filepath.Join(vsrc, "state.txt"),
-		"its directory":   "ls " + victim.Root(),
-		"its environment": fmt.Sprintf("cat /proc/%d/environ", cmd.Process.Pid),
-		"its memory":      fmt.Sprintf("head -c 1 /proc/%d/mem", cmd.Process.Pid),
+		"files":       "cat " + filepath.Join(vsrc, "state.txt"),
+		"directory":   "ls " + victim.Root(),
+		"environment": fmt.Sprintf("cat /proc/%d/environ", cmd.Process.Pid),
+		"memory":      fmt.Sprintf("head -c 1 /proc/%d/mem", cmd.Process.Pid),
 	} {
 		out, ok := sh(t, s, sandbox.Run{Jail: attacker, Dir: asrc}, script)
 		if ok || strings.Contains(out, "VICTIM") {
@@ -369,5 +369,3 @@ func TestResolve(t *testing.T) {
 		}
 	})
 }
-
-

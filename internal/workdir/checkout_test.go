@@ -56,8 +56,8 @@ func TestCheckoutFromGitHub(t *testing.T) {
 	if d.Commit != sha {
 		t.Errorf("Commit = %q, want %q", d.Commit, sha)
 	}
-	if filepath.Dir(d.Path) != m.Root || !strings.HasPrefix(filepath.Base(d.Path), "job-42-") {
-		t.Errorf("Path = %s, want %s/job-42-…", d.Path, m.Root)
+	if filepath.Dir(d.Root) != m.Root || !strings.HasPrefix(filepath.Base(d.Root), "job-42-") || d.Path != filepath.Join(d.Root, "src") {
+		t.Errorf("Root = %s, Path = %s, want %s/job-42-…/src", d.Root, d.Path, m.Root)
 	}
 	info, err := os.Stat(d.Path)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // maxLinkHops is how many symbolic links a path may pass through, as on Linux.
@@ -18,26 +20,79 @@ const maxLinkHops = 40
 type Dir struct {
 	// Path is the directory holding the repository's files.
 	Path string
+	// Root is the job's directory: Path is inside it, and so are the private directories the job's
+	// processes get (HOME, TMPDIR). Empty means Path.
+	Root string
 	// Commit is the commit GitHub recorded in the archive, "" when it recorded none.
 	Commit string
+	// Jail is the job's place in the sandbox: its processes run with it (see internal/sandbox).
+	Jail *sandbox.Jail
 }
 
-// Remove deletes the checkout and everything in it, including read-only files and directories left by
-// Terraform or its providers. Removing a directory that is already gone is not an error.
+// Remove stops whatever the job's processes left running, then deletes the job's directory and
+// everything in it, including read-only files and directories left by Terraform or its providers.
+// Removing a directory that is already gone is not an error.
 func (d *Dir) Remove() error {
-	if err := os.RemoveAll(d.Path); err == nil {
+	if d.Jail != nil {
+		// First, so nothing writes into the directory while it is removed.
+		d.Jail.Reap()
+		defer d.Jail.Close()
+	}
+	root := d.Root
+	if root == "" {
+		root = d.Path
+	}
+	if err := os.RemoveAll(root); err == nil {
 		return nil
 	}
 	// Entries of a read-only directory cannot be unlinked: make every directory writable first.
 	// WalkDir visits a directory before reading it, so unreadable ones become readable in time.
-	_ = filepath.WalkDir(d.Path, func(p string, e fs.DirEntry, _ error) error {
+	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, _ error) error {
 		if e != nil && e.IsDir() {
 			_ = os.Chmod(p, 0o700)
 		}
 		return nil
 	})
-	if err := os.RemoveAll(d.Path); err != nil {
+	if err := os.RemoveAll(root); err != nil {
 		return fmt.Errorf("removing the work directory: %w", err)
+	}
+	return nil
+}
+
+// ReadFile reads rel (slash-separated, relative to the repository root) without following a link out
+// of the checkout: the job's processes could have left one there, pointing at the server's files.
+func (d *Dir) ReadFile(rel string) ([]byte, error) {
+	root, err := os.OpenRoot(d.Path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the work directory: %w", err)
+	}
+	defer root.Close()
+	return root.ReadFile(filepath.FromSlash(rel))
+}
+
+// WriteFile writes data to rel (relative to the repository root, not through a link) for the job's
+// processes to read.
+func (d *Dir) WriteFile(rel string, data []byte) error {
+	root, err := os.OpenRoot(d.Path)
+	if err != nil {
+		return fmt.Errorf("opening the work directory: %w", err)
+	}
+	defer root.Close()
+	name := filepath.FromSlash(rel)
+	_ = root.Remove(name) // a link planted there is replaced, never written through
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if d.Jail != nil {
+		return d.Jail.Own(filepath.Join(d.Path, name))
 	}
 	return nil
 }

@@ -132,7 +132,7 @@ func TestSweepRemovesOnlyOldCheckouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	twoHoursAgo := time.Now().Add(-2 * time.Hour)
-	for _, p := range []string{old.Path, filepath.Join(m.Root, "notes"), filepath.Join(m.Root, "job-3-notarandomid"), filepath.Join(m.Root, "job-4-0123456789ab")} {
+	for _, p := range []string{old.Root, filepath.Join(m.Root, "notes"), filepath.Join(m.Root, "job-3-notarandomid"), filepath.Join(m.Root, "job-4-0123456789ab")} {
 		if err := os.Chtimes(p, twoHoursAgo, twoHoursAgo); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestSweepRemovesOnlyOldCheckouts(t *testing.T) {
 	if removed != 1 {
 		t.Errorf("Sweep removed %d directories, want 1", removed)
 	}
-	want := []string{filepath.Base(recent.Path), "job-3-notarandomid", "job-4-0123456789ab", "notes"} // ReadDir sorts by name
+	want := []string{filepath.Base(recent.Root), "job-3-notarandomid", "job-4-0123456789ab", "notes"} // ReadDir sorts by name
 	if diff := cmp.Diff(want, names(t, m.Root)); diff != "" {
 		t.Errorf("left in the work root (-want +got):\n%s", diff)
 	}

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // Defaults of Limits, used for fields left zero.
@@ -49,6 +51,8 @@ func (l Limits) maxArchive() int64 {
 type Manager struct {
 	Root   string
 	Limits Limits
+	// Sandbox gives each directory to its job's processes (nil: sandbox.Off, the server's own user).
+	Sandbox *sandbox.Sandbox
 }
 
 var (
@@ -57,9 +61,10 @@ var (
 	jobDirName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}-[0-9a-f]{12}$`)
 )
 
-// Checkout creates a fresh directory (mode 0700) named after the job, such as "job-42-1f2e3d4c5b6a",
-// downloads the repository's gzip tar archive through fetch into a file inside it, unpacks it with the
-// top-level directory stripped (see Extract) and deletes the archive. On any error, a canceled ctx
+// Checkout creates a fresh directory named after the job, such as "job-42-1f2e3d4c5b6a", open to the
+// job's sandbox group only, downloads the repository's gzip tar archive through fetch into a file
+// inside it, unpacks it with the top-level directory stripped (see Extract) into its "src" directory,
+// deletes the archive and hands the files to the job's sandbox user. On any error, a canceled ctx
 // included, the directory is removed again.
 func (m *Manager) Checkout(ctx context.Context, name string, fetch func(ctx context.Context, w io.Writer) error) (*Dir, error) {
 	if !validName.MatchString(name) {
@@ -68,14 +73,31 @@ func (m *Manager) Checkout(ctx context.Context, name string, fetch func(ctx cont
 	if m.Root == "" {
 		return nil, errors.New("the work directory root is empty: set Manager.Root to GANTRY_DATA_DIR/work")
 	}
+	sb := m.Sandbox
+	if sb == nil {
+		sb = sandbox.Off("")
+	}
 	if err := os.MkdirAll(m.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the work directory root: %w; check GANTRY_DATA_DIR is writable", err)
+	}
+	if sb.On() {
+		// Passable, not listable: each job finds its own directory, and no other's name.
+		if err := os.Chmod(m.Root, 0o711); err != nil {
+			return nil, fmt.Errorf("opening the work directory root to the sandbox user: %w", err)
+		}
 	}
 	d, err := m.create(name)
 	if err != nil {
 		return nil, err
 	}
+	d.Jail, err = sb.NewJail(d.Root)
+	if err != nil {
+		return nil, errors.Join(err, d.Remove())
+	}
 	commit, err := m.fill(ctx, d.Path, fetch)
+	if err == nil {
+		err = d.Jail.Own(d.Path)
+	}
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w: %w", cerr, err)
@@ -101,10 +123,14 @@ func (m *Manager) create(name string) (*Dir, error) {
 		if err == nil {
 			err = os.Chmod(p, 0o700) // a umask such as 0277 would leave it unwritable
 		}
+		src := filepath.Join(p, "src")
+		if err == nil {
+			err = os.Mkdir(src, 0o700)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("creating the work directory for %s: %w", name, err)
 		}
-		return &Dir{Path: p}, nil
+		return &Dir{Path: src, Root: p}, nil
 	}
 	return nil, fmt.Errorf("creating the work directory for %s: no free name after 10 tries", name)
 }
@@ -162,6 +188,7 @@ func (m *Manager) Sweep(olderThan time.Duration) (removed int, err error) {
 		if err != nil || !info.ModTime().Before(cutoff) {
 			continue
 		}
+		// A job's processes left running by a crash died with gantry (their parent-death signal).
 		if err := (&Dir{Path: filepath.Join(m.Root, e.Name())}).Remove(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
 			continue
