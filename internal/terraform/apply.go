@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // ApplyRequest applies a plan file made by Plan.
@@ -14,6 +16,8 @@ type ApplyRequest struct {
 	Env             map[string]string
 	RequiredVersion string // checked as for Plan: a plan file only applies with the version that made it
 	PlanFile        string
+	Jail            *sandbox.Jail // as for PlanRequest
+	Trust           sandbox.Trust // as for PlanRequest: Trusted only for a commit of the default branch
 }
 
 // ApplyResult is an apply that ran.
@@ -57,7 +61,7 @@ func (r *Runner) apply(ctx context.Context, req ApplyRequest, res *ApplyResult) 
 	if err := checkPin(r.bin, v, req.RequiredVersion); err != nil {
 		return err
 	}
-	s, err := r.newSession(req.Dir, req.Env)
+	s, err := r.newSession(req.Dir, req.Env, req.Jail, req.Trust)
 	if err != nil {
 		return err
 	}

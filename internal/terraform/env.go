@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // defaultPath is the child's PATH when the server has none.
@@ -77,23 +79,51 @@ func buildEnv(home, cliConfig, pluginCache string, extra map[string]string) []st
 }
 
 // runHome is a fresh HOME for one run, holding an empty CLI configuration: the server's
-// ~/.terraformrc, credentials and local plugin directories are never read.
+// ~/.terraformrc, credentials and local plugin directories are never read. In a job's jail it comes
+// with a TMPDIR of the run's own, both open to the job alone.
 type runHome struct {
 	dir       string
 	cliConfig string
+	tmp       string // "" outside a jail: the server's TMPDIR passes through
 }
 
-func newRunHome() (*runHome, error) {
-	dir, err := os.MkdirTemp("", "gantry-terraform-home-")
+func newRunHome(jail *sandbox.Jail) (*runHome, error) {
+	h := &runHome{}
+	var err error
+	if jail != nil {
+		if h.dir, err = jail.Private("home-"); err == nil {
+			h.tmp, err = jail.Private("tmp-")
+		}
+	} else {
+		h.dir, err = os.MkdirTemp("", "gantry-terraform-home-")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("creating a home directory for Terraform: %w: check that TMPDIR is writable", err)
+		h.remove()
+		return nil, fmt.Errorf("creating a home directory for Terraform: %w: check that the work directory (or TMPDIR) is writable", err)
 	}
-	cfg := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("writing Terraform's CLI configuration: %w: check that TMPDIR is writable", err)
+	h.cliConfig = filepath.Join(h.dir, "terraformrc")
+	if err := os.WriteFile(h.cliConfig, nil, 0o600); err == nil && jail != nil {
+		err = jail.Own(h.cliConfig)
 	}
-	return &runHome{dir: dir, cliConfig: cfg}, nil
+	if err != nil {
+		h.remove()
+		return nil, fmt.Errorf("writing Terraform's CLI configuration: %w", err)
+	}
+	return h, nil
 }
 
-func (h *runHome) remove() { os.RemoveAll(h.dir) }
+func (h *runHome) remove() {
+	for _, d := range []string{h.dir, h.tmp} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// setEnv replaces or adds one KEY=VALUE of a sorted environment.
+func setEnv(env []string, key, value string) []string {
+	out := slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
+	out = append(out, key+"="+value)
+	slices.Sort(out)
+	return out
+}

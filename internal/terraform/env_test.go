@@ -78,7 +78,7 @@ func TestChildGetsOnlyTheAllowListAndTheRunsVariables(t *testing.T) {
 			"TF_IN_AUTOMATION":      "1",
 			"TF_INPUT":              "0",
 			"CHECKPOINT_DISABLE":    "1",
-			"TF_PLUGIN_CACHE_DIR":   cache,
+			"TF_PLUGIN_CACHE_DIR":   filepath.Join(cache, "pull-requests"),
 			"SSL_CERT_FILE":         "/etc/ssl/certs/corp.pem",
 			"HTTPS_PROXY":           "http://proxy.internal:3128",
 			"no_proxy":              "169.254.169.254",

@@ -52,3 +52,15 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("%s is %s, but the project pins terraform_version %q: set GANTRY_TERRAFORM_BIN to a binary whose version satisfies it, or change terraform_version in .gantry.yaml",
 		e.Binary, e.Found, e.Required)
 }
+
+// OutputLimitError is a plan whose JSON is larger than the Runner keeps (Options.MaxOutput): gantry
+// cannot read, price or store it, so the plan fails rather than show part of it.
+type OutputLimitError struct {
+	Max  int
+	Size int64
+}
+
+func (e *OutputLimitError) Error() string {
+	return fmt.Sprintf("the plan's JSON is %d bytes, more than the %d bytes gantry keeps of a step's output: "+
+		"split the project into smaller roots, or plan it where you can read it whole (terraform plan, then terraform show -json)", e.Size, e.Max)
+}

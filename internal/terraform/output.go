@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -52,4 +53,27 @@ func isPlanStart(l string) bool {
 		}
 	}
 	return false
+}
+
+// cappedBuffer keeps the first max bytes written to it and counts the rest: a step may print
+// without end, and what is kept is stored and posted.
+type cappedBuffer struct {
+	buf []byte
+	max int
+	cut int64
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	keep := min(len(p), b.max-len(b.buf))
+	b.buf = append(b.buf, p[:keep]...)
+	b.cut += int64(len(p) - keep)
+	return len(p), nil
+}
+
+// String is what was kept, and a last line saying how much was cut.
+func (b *cappedBuffer) String() string {
+	if b.cut == 0 {
+		return string(b.buf)
+	}
+	return string(b.buf) + fmt.Sprintf("\n[gantry: %d more bytes of output were cut here: a step's output is kept up to %d bytes]\n", b.cut, b.max)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // PlanRequest is one plan of one project.
@@ -15,6 +17,13 @@ type PlanRequest struct {
 	Env             map[string]string // the run's own variables (AWS credentials), added to the base environment
 	RequiredVersion string            // the project's terraform_version ("1.5.7", "~> 1.5"); "" for none
 	PlanFile        string            // where the binary plan is written (-out); relative to Dir unless absolute
+	// Jail is the job the run belongs to: its steps run as the sandbox user with the job's group,
+	// HOME and TMPDIR private to the job. nil runs them with a temporary HOME of the server's (a plan
+	// run by hand).
+	Jail *sandbox.Jail
+	// Trust picks the plugin cache: the zero value, sandbox.PullRequest, for a pull request's code;
+	// sandbox.Trusted only for a commit of the default branch.
+	Trust sandbox.Trust
 }
 
 // PlanResult is a plan that was made.
@@ -63,7 +72,7 @@ func (r *Runner) plan(ctx context.Context, req PlanRequest, res *PlanResult) err
 	if err := checkPin(r.bin, v, req.RequiredVersion); err != nil {
 		return err
 	}
-	s, err := r.newSession(req.Dir, req.Env)
+	s, err := r.newSession(req.Dir, req.Env, req.Jail, req.Trust)
 	if err != nil {
 		return err
 	}
@@ -83,6 +92,9 @@ func (r *Runner) plan(ctx context.Context, req PlanRequest, res *PlanResult) err
 	out, err = s.run(ctx, "show", showJSONArgs(req.PlanFile))
 	if err != nil {
 		return err
+	}
+	if out.stdoutCut > 0 {
+		return &RunError{Step: "show", Err: &OutputLimitError{Max: r.opts.MaxOutput, Size: int64(len(out.stdout)) + out.stdoutCut}}
 	}
 	res.JSON = []byte(out.stdout)
 	res.Text = planText(res.Log)

@@ -1,6 +1,14 @@
 // Package terraform runs the Terraform (or OpenTofu) binary for gantry: init, workspace, plan, show and
 // apply, each as a child process with an environment built from an allow-list for that run only, its
-// output captured, and its whole process group stopped when the run is canceled or times out.
+// output captured up to a limit, and its whole process group stopped when the run is canceled or
+// times out.
+//
+// The steps are started with os/exec through internal/sandbox, not with hashicorp/terraform-exec:
+// terraform-exec signals only the terraform process on cancel (a provider or a process it started
+// survives, and the call blocks on its open output), it copies variables of the server's own
+// environment into every step even with SetEnv, and it has no way to run a step as another user. A
+// pull request's Terraform is hostile code (SPEC §10): each step here runs as the sandbox user with
+// the job's group, in an environment built from nothing, and is stopped with its whole process group.
 package terraform
 
 import (
@@ -13,18 +21,29 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // Defaults for the Options left zero.
 const (
 	DefaultLockTimeout = 5 * time.Minute
 	DefaultStopGrace   = time.Minute
+	DefaultMaxOutput   = 4 << 20
 )
 
 // Options configure a Runner; the zero value works.
 type Options struct {
-	// PluginCacheDir is shared by every run (TF_PLUGIN_CACHE_DIR); created 0700 when missing. Empty: no cache.
+	// PluginCacheDir holds the provider plugin caches (TF_PLUGIN_CACHE_DIR) shared by runs: one for
+	// pull-request code (pull-requests/) and one for trusted code (trusted/), so nothing a pull
+	// request's run writes is ever executed by a trusted run. Created when missing. Empty: no cache.
 	PluginCacheDir string
+	// Sandbox runs every step (nil: sandbox.Off, the server's own user).
+	Sandbox *sandbox.Sandbox
+	// MaxOutput bounds what is kept of each stream a step prints (default DefaultMaxOutput): a plan
+	// can print without end, and what is kept is stored and posted. Past it, the text says what was
+	// cut, and a plan whose JSON is cut fails.
+	MaxOutput int
 	// Timeout bounds one Plan or Apply, every step included. Zero: only the caller's context bounds it.
 	Timeout time.Duration
 	// LockTimeout is how long plan and apply wait for the state lock (-lock-timeout).
@@ -43,10 +62,10 @@ type Runner struct {
 	opts Options
 	log  *slog.Logger
 
-	// initSlot serializes init when a plugin cache is shared: Terraform installs providers into the
-	// cache without locking, so two inits fetching the same provider at once can corrupt it. Only
-	// one Runner per cache directory must exist in a process for this to hold.
-	initSlot chan struct{}
+	// initSlot serializes init per plugin cache: Terraform installs providers into the cache without
+	// locking, so two inits fetching the same provider at once can corrupt it. Only one Runner per
+	// cache directory must exist in a process for this to hold.
+	initSlot map[sandbox.Trust]chan struct{}
 
 	versionMu sync.Mutex
 	version   *Version
@@ -65,6 +84,12 @@ func New(bin string, opts Options) (*Runner, error) {
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
 	}
+	if opts.MaxOutput <= 0 {
+		opts.MaxOutput = DefaultMaxOutput
+	}
+	if opts.Sandbox == nil {
+		opts.Sandbox = sandbox.Off("")
+	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -74,9 +99,32 @@ func New(bin string, opts Options) (*Runner, error) {
 		if err := os.MkdirAll(opts.PluginCacheDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating the Terraform plugin cache %s: %w: make its parent writable or choose another directory", opts.PluginCacheDir, err)
 		}
-		r.initSlot = make(chan struct{}, 1)
+		if opts.Sandbox.On() {
+			// Passable, not listable: each run reaches the cache its trust is allowed.
+			if err := os.Chmod(opts.PluginCacheDir, 0o711); err != nil {
+				return nil, fmt.Errorf("opening the Terraform plugin cache %s to the sandbox user: %w", opts.PluginCacheDir, err)
+			}
+		}
+		r.initSlot = map[sandbox.Trust]chan struct{}{}
+		for _, t := range []sandbox.Trust{sandbox.PullRequest, sandbox.Trusted} {
+			if err := opts.Sandbox.PrepareCache(r.pluginCache(t), t); err != nil {
+				return nil, fmt.Errorf("creating the %s Terraform plugin cache %s: %w", t, r.pluginCache(t), err)
+			}
+			r.initSlot[t] = make(chan struct{}, 1)
+		}
 	}
 	return r, nil
+}
+
+// pluginCache is the plugin cache of runs of one trust; "" without a cache.
+func (r *Runner) pluginCache(t sandbox.Trust) string {
+	if r.opts.PluginCacheDir == "" {
+		return ""
+	}
+	if t == sandbox.Trusted {
+		return filepath.Join(r.opts.PluginCacheDir, "trusted")
+	}
+	return filepath.Join(r.opts.PluginCacheDir, "pull-requests")
 }
 
 // Binary is the absolute path of the binary the Runner runs.
@@ -119,14 +167,15 @@ func (r *Runner) runContext(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeoutCause(ctx, r.opts.Timeout, errRunTimeout)
 }
 
-// acquireInit waits for the init slot, or for ctx.
-func (r *Runner) acquireInit(ctx context.Context) (release func(), err error) {
-	if r.initSlot == nil {
+// acquireInit waits for the init slot of a plugin cache, or for ctx.
+func (r *Runner) acquireInit(ctx context.Context, t sandbox.Trust) (release func(), err error) {
+	slot := r.initSlot[t]
+	if slot == nil {
 		return func() {}, nil
 	}
 	select {
-	case r.initSlot <- struct{}{}:
-		return func() { <-r.initSlot }, nil
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -1,7 +1,6 @@
 package terraform
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,35 +8,47 @@ import (
 	"os/exec"
 	"slices"
 	"time"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
-// session is one run's context for its steps: the directory, the environment, the home.
+// session is one run's context for its steps: the directory, the environment, the home, and how
+// the sandbox runs them.
 type session struct {
-	r    *Runner
-	dir  string
-	env  []string
-	home *runHome
+	r     *Runner
+	dir   string
+	env   []string
+	home  *runHome
+	proc  sandbox.Run
+	trust sandbox.Trust
 }
 
-func (r *Runner) newSession(dir string, extra map[string]string) (*session, error) {
-	home, err := newRunHome()
+// newSession prepares a run in dir. With a jail the run's HOME and TMPDIR are private directories
+// of the job; without one (a plan run by hand), a temporary HOME of the server's.
+func (r *Runner) newSession(dir string, extra map[string]string, jail *sandbox.Jail, trust sandbox.Trust) (*session, error) {
+	home, err := newRunHome(jail)
 	if err != nil {
 		return nil, err
 	}
-	return &session{
-		r:    r,
-		dir:  dir,
-		env:  buildEnv(home.dir, home.cliConfig, r.opts.PluginCacheDir, extra),
-		home: home,
-	}, nil
+	env := buildEnv(home.dir, home.cliConfig, r.pluginCache(trust), extra)
+	if home.tmp != "" {
+		env = setEnv(env, "TMPDIR", home.tmp)
+	}
+	s := &session{r: r, dir: dir, env: env, home: home, trust: trust,
+		proc: sandbox.Run{Jail: jail, Dir: dir, Env: env}}
+	if r.pluginCache(trust) != "" {
+		s.proc.Cache = &s.trust
+	}
+	return s, nil
 }
 
 func (s *session) close() { s.home.remove() }
 
-// output is what one step printed and how it exited.
+// output is what one step printed (each stream cut at Options.MaxOutput) and how it exited.
 type output struct {
 	stdout, stderr string
 	code           int
+	stdoutCut      int64 // bytes of stdout that were not kept
 }
 
 // run executes one step and returns a *RunError when it cannot start, is stopped, or exits with a
@@ -46,21 +57,23 @@ func (s *session) run(ctx context.Context, step string, args []string, ok ...int
 	if ctx.Err() != nil {
 		return output{}, &RunError{Step: step, Err: s.stopError(ctx)}
 	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, s.r.bin, args...)
-	cmd.Dir = s.dir
-	cmd.Env = s.env
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	startInOwnGroup(cmd)
+	stdout, stderr := &cappedBuffer{max: s.r.opts.MaxOutput}, &cappedBuffer{max: s.r.opts.MaxOutput}
+	cmd := s.r.opts.Sandbox.Command(ctx, s.proc, s.r.bin, args...)
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
 	// After the interrupt, or after the process exits while something it started still holds its
 	// output open, wait this long before killing it and closing the pipes.
 	cmd.WaitDelay = s.r.opts.StopGrace
 
 	start := time.Now()
 	err := cmd.Run()
-	killGroup(cmd)
-	out := output{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	sandbox.Stop(cmd)
+	if s.proc.Jail != nil {
+		// A process that left the step's group (setsid) must not run on beside the next step, or
+		// beside the server reading what the step wrote.
+		s.proc.Jail.Reap()
+	}
+	out := output{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), stdoutCut: stdout.cut}
 	if err = s.judge(ctx, cmd, err, out.code, ok); err != nil {
 		err = &RunError{Step: step, Stdout: out.stdout, Stderr: out.stderr, Err: err}
 	}

@@ -41,7 +41,7 @@ func isDefaultWorkspace(name string) bool { return name == "" || name == "defaul
 // time). It returns their stdout for the run's log.
 func (s *session) prepare(ctx context.Context, v Version, workspace string, backendConfig map[string]string) (string, error) {
 	var log strings.Builder
-	release, err := s.r.acquireInit(ctx)
+	release, err := s.r.acquireInit(ctx, s.trust)
 	if err != nil {
 		return "", &RunError{Step: "init", Err: s.stopError(ctx)}
 	}

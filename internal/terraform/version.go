@@ -3,10 +3,13 @@ package terraform
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
 	goversion "github.com/hashicorp/go-version"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // Flavors of binary.
@@ -35,14 +38,24 @@ func (r *Runner) Version(ctx context.Context) (Version, error) {
 	if r.version != nil {
 		return *r.version, nil
 	}
-	home, err := newRunHome()
+	home, err := newRunHome(nil)
 	if err != nil {
 		return Version{}, err
 	}
 	defer home.remove()
+	if r.opts.Sandbox.On() {
+		// The sandbox user runs `version` too, and must enter its working directory.
+		if err := os.Chmod(home.dir, 0o755); err != nil {
+			return Version{}, err
+		}
+		if err := os.Chmod(home.cliConfig, 0o644); err != nil {
+			return Version{}, err
+		}
+	}
 	// The home as working directory: `version` reads .terraform of its directory, and the server's
 	// own directory is none of Terraform's business.
-	s := &session{r: r, dir: home.dir, env: buildEnv(home.dir, home.cliConfig, "", nil), home: home}
+	env := buildEnv(home.dir, home.cliConfig, "", nil)
+	s := &session{r: r, dir: home.dir, env: env, home: home, proc: sandbox.Run{Dir: home.dir, Env: env}}
 	out, err := s.run(ctx, "version", []string{"version"})
 	if err != nil {
 		return Version{}, err

@@ -8,6 +8,7 @@
 #   FAKE_IGNORE_INT=1  the hanging step ignores SIGINT; else it writes "interrupted" and exits
 #   FAKE_PLAN_EXIT  exit code of a successful plan (default 2: changes)
 #   FAKE_INIT_SLEEP  seconds init takes, bracketed by "start"/"end" lines in init.log
+#   FAKE_FLOOD  a step that prints FAKE_FLOOD_BYTES more bytes of "x" on stdout and stderr after its output
 dir=$(dirname "$0")
 [ -f "$dir/fake.env" ] && . "$dir/fake.env"
 step=$1
@@ -47,6 +48,10 @@ if [ "$FAKE_HANG" = "$step" ]; then
 	echo $! >"$dir/grandchild.pid"
 	wait
 	exit 0
+fi
+
+if [ "$FAKE_FLOOD" = "$step" ]; then
+	trap 'head -c "$FAKE_FLOOD_BYTES" /dev/zero | tr "\\0" x; head -c "$FAKE_FLOOD_BYTES" /dev/zero | tr "\\0" x >&2' EXIT
 fi
 
 case "$step" in
