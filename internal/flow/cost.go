@@ -3,8 +3,8 @@ package flow
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
+	"path/filepath"
 
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/cost"
@@ -48,7 +48,12 @@ func loadUsage(dir *workdir.Dir, p config.Project) (*cost.Usage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usage file %s: %w", rel, err)
 	}
-	data, err := os.ReadFile(file)
+	// Through the checkout's root, never a link out of it: the plan's processes wrote there.
+	rel, err = filepath.Rel(dir.Path, file)
+	if err != nil {
+		return nil, fmt.Errorf("usage file %s: %w", p.Cost.UsageFile, err)
+	}
+	data, err := dir.ReadFile(filepath.ToSlash(rel))
 	if err != nil {
 		return nil, fmt.Errorf("usage file %s (cost.usage_file) cannot be read: %w", rel, err)
 	}
