@@ -16,6 +16,10 @@ import (
 // MaxCommentLength is the longest issue comment body GitHub accepts, in characters.
 const MaxCommentLength = 65536
 
+// MaxCommentParts is how many comments one marker's body may fill: the main comment and its
+// continuations. Past it the body is cut, and the last part says so (SPEC §10, bounded output).
+const MaxCommentParts = 10
+
 // UpsertComment keeps one comment per marker on a pull request up to date. marker is a hidden HTML comment
 // such as "<!-- gantry:project=production -->"; the App's own comment containing it is edited in place, or
 // created (with the marker on its first line) if there is none. Comments by anyone else are never touched,
@@ -179,9 +183,28 @@ func (m marker) find(comments []*gh.IssueComment, login string) map[int]*gh.Issu
 	return found
 }
 
-// split cuts body into comment bodies of at most MaxCommentLength, headed as continuation comments.
+// split cuts body into at most MaxCommentParts comment bodies of at most MaxCommentLength, headed as
+// continuation comments.
 func (m marker) split(body string) []string {
-	return render.Split(body, MaxCommentLength, func(n, of int) string {
+	return render.SplitAtMost(body, MaxCommentLength, MaxCommentParts, func(n, of int) string {
 		return m.partMarker(n) + "\n" + m.heading(n, of)
-	})
+	}, cutNote)
+}
+
+// cutNote ends a body that did not fit in MaxCommentParts comments.
+func cutNote(cut int) string {
+	return fmt.Sprintf("> [!NOTE]\n> gantry cut the last %s of this text here: it shows at most %d comments of it. "+
+		"To read all of it, run the same Terraform command in the project's directory yourself.", humanBytes(cut), MaxCommentParts)
+}
+
+// humanBytes is a size as people read it: 950 bytes, 12 KiB, 3.4 MiB.
+func humanBytes(n int) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%d KiB", n>>10)
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
 }

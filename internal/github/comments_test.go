@@ -292,3 +292,39 @@ func TestUpsertCommentRejectsAMalformedMarker(t *testing.T) {
 		t.Errorf("a malformed marker still made %d requests", n)
 	}
 }
+
+// A 90-byte main.tf can print megabytes of plan: the pull request still gets at most
+// MaxCommentParts comments, each rendering on its own, the last saying what was cut.
+func TestAFloodingPlanFillsAtMostTenComments(t *testing.T) {
+	t.Parallel()
+	fake, c := newPRFake(t)
+	body, output := longPlanBody(4 << 20)
+
+	if _, err := c.UpsertComment(t.Context(), lms, 7, marker, body); err != nil {
+		t.Fatalf("UpsertComment: %v", err)
+	}
+	comments := fake.Comments("classla/lms", 7)
+	if len(comments) != github.MaxCommentParts {
+		t.Fatalf("a 4 MiB body made %d comments, want the cap of %d", len(comments), github.MaxCommentParts)
+	}
+	shown := 0
+	for i, cm := range comments {
+		if n := utf8.RuneCountInString(cm.Body); n > github.MaxCommentLength {
+			t.Errorf("part %d has %d characters, over GitHub's %d", i+1, n, github.MaxCommentLength)
+		}
+		if err := renders(cm.Body); err != nil {
+			t.Errorf("part %d does not render on its own: %v", i+1, err)
+		}
+		if i > 0 && !strings.Contains(cm.Body, fmt.Sprintf("part %d of %d**", i+1, github.MaxCommentParts)) {
+			t.Errorf("part %d does not say it is part %d of %d", i+1, i+1, github.MaxCommentParts)
+		}
+		shown += strings.Count(cm.Body, "\n+ resource")
+	}
+	last := comments[len(comments)-1].Body
+	if !strings.Contains(last, "gantry cut the last") || !strings.Contains(last, "MiB of this text here") {
+		t.Errorf("the last part does not say what was cut:\n%s", last[max(0, len(last)-400):])
+	}
+	if shown == 0 || shown >= len(output) {
+		t.Errorf("%d of %d output lines shown; want the first ones only", shown, len(output))
+	}
+}

@@ -285,3 +285,40 @@ func closesFence(open, line string) bool {
 	}
 	return n >= len(want) && strings.TrimRight(trimmed[n:], " \t") == ""
 }
+
+// SplitAtMost is Split with at most maxParts parts. A longer body is cut at a line boundary, the
+// fences and <details> open there are closed, and note(n) is appended, n being the bytes cut, so a
+// reader knows that something is missing and how to see it. A pull request decides how much its
+// plan prints; the comments it gets stay few.
+func SplitAtMost(body string, limit, maxParts int, heading func(n, of int) string, note func(cut int) string) []string {
+	parts := Split(body, limit, heading)
+	if len(parts) <= maxParts {
+		return parts
+	}
+	keep := len(body) / len(parts) * maxParts
+	for {
+		parts = Split(truncateMarkdown(body, keep, note), limit, heading)
+		if len(parts) <= maxParts {
+			return parts
+		}
+		keep = keep / 10 * 9
+	}
+}
+
+// truncateMarkdown keeps the lines of body that end within its first keep bytes, closes the blocks
+// they leave open and appends note.
+func truncateMarkdown(body string, keep int, note func(cut int) string) string {
+	if keep >= len(body) {
+		return body
+	}
+	end := strings.LastIndexByte(body[:keep], '\n')
+	if end < 0 {
+		end = 0
+	}
+	kept := body[:end]
+	var st mdState
+	for _, line := range strings.Split(kept, "\n") {
+		st = st.advance(line)
+	}
+	return strings.Join(append([]string{kept}, st.closing()...), "\n") + "\n\n" + note(len(body)-end)
+}
