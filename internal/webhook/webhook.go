@@ -1,20 +1,17 @@
-// Package webhook is gantry's HTTP intake for GitHub deliveries: it bounds the body, verifies
-// the HMAC-SHA256 signature, asks the router which jobs the delivery implies, and stores the
-// delivery with its jobs before answering 202. It does no slow work: workers take it from there.
+// Package webhook is gantry's HTTP intake for GitHub deliveries: it reads the body within
+// bounds that a client on the internet cannot stretch, verifies the HMAC-SHA256 signature,
+// asks the router which jobs the delivery implies, and stores the delivery with its jobs
+// before answering 202. It does no slow work: workers take it from there.
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/classla/gantry/internal/store"
@@ -52,6 +49,7 @@ const (
 	OutcomeDuplicate = "duplicate"
 	OutcomeIgnored   = "ignored"
 	OutcomeRejected  = "rejected"
+	OutcomeBusy      = "busy" // every slot for reading large unverified bodies stayed taken
 	OutcomeError     = "error"
 )
 
@@ -66,6 +64,14 @@ type Handler struct {
 	Queued func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxUnverified caps the bodies larger than SmallBody read at once before their signature
+	// is checked (0 means DefaultMaxUnverified). A delivery waits up to SlotWait (0 means
+	// DefaultSlotWait) for one of those slots, then is answered 503.
+	MaxUnverified int
+	SlotWait      time.Duration
+
+	slotsOnce sync.Once
+	slotCh    chan struct{}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +82,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Observer.Delivery(event, outcome, time.Since(start))
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if outcome == OutcomeBusy {
+		w.Header().Set("Retry-After", "5")
+	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg+"\n")
 }
@@ -84,14 +93,17 @@ func (h *Handler) serve(r *http.Request, event string) (outcome string, status i
 	if r.Method != http.MethodPost {
 		return OutcomeRejected, http.StatusMethodNotAllowed, "webhooks must be POSTed"
 	}
-	body, err := readBody(r)
-	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return OutcomeRejected, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", MaxBody)
-		}
+	body, mac, err := h.readBody(r)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return OutcomeRejected, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload larger than %d bytes", MaxBody)
+	case errors.Is(err, errBusy):
+		h.Log.Warn("webhook refused: too many large unverified bodies at once", "delivery", r.Header.Get("X-GitHub-Delivery"), "remote", r.RemoteAddr)
+		return OutcomeBusy, http.StatusServiceUnavailable, "too many large deliveries are being received at once: redeliver this one in a few seconds"
+	case err != nil:
 		return OutcomeRejected, http.StatusBadRequest, "reading the body failed: " + err.Error()
 	}
-	if err := verify(h.Secret, r.Header, body); err != nil {
+	if err := verify(r.Header, mac); err != nil {
 		h.Log.Warn("webhook rejected", "reason", err.Error(), "delivery", r.Header.Get("X-GitHub-Delivery"), "remote", r.RemoteAddr)
 		return OutcomeRejected, http.StatusUnauthorized, err.Error()
 	}
@@ -142,51 +154,4 @@ func (h *Handler) serve(r *http.Request, event string) (outcome string, status i
 		h.Queued()
 	}
 	return OutcomeAccepted, http.StatusAccepted, fmt.Sprintf("accepted: %d job(s) queued", len(routed.Jobs))
-}
-
-var errTooLarge = errors.New("payload too large")
-
-// readBody reads at most MaxBody bytes, refusing larger bodies before reading them whole.
-func readBody(r *http.Request) ([]byte, error) {
-	if r.ContentLength > MaxBody {
-		return nil, errTooLarge
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if n > MaxBody {
-		return nil, errTooLarge
-	}
-	return buf.Bytes(), nil
-}
-
-// verify checks X-Hub-Signature-256 in constant time. SHA-1 signatures alone are refused:
-// SHA-1 is no longer safe and GitHub always sends SHA-256 too.
-func verify(secret []byte, hdr http.Header, body []byte) error {
-	sig := hdr.Get("X-Hub-Signature-256")
-	if sig == "" {
-		if hdr.Get("X-Hub-Signature") != "" {
-			return errors.New("only a SHA-1 signature was sent; gantry requires X-Hub-Signature-256")
-		}
-		return errors.New("unsigned delivery: set a webhook secret on the GitHub App")
-	}
-	hexSig, ok := strings.CutPrefix(sig, "sha256=")
-	if !ok {
-		return errors.New("X-Hub-Signature-256 does not start with sha256=")
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return errors.New("X-Hub-Signature-256 is not hexadecimal")
-	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return errors.New("signature mismatch: the webhook secret differs from GITHUB_WEBHOOK_SECRET")
-	}
-	return nil
 }
