@@ -6,6 +6,8 @@ package build
 import (
 	"context"
 	"strings"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // Labels every builder sets from Request.Labels when the caller provides them.
@@ -32,6 +34,9 @@ type Auth struct {
 
 // Request is one build.
 type Request struct {
+	// Jail is the job the build belongs to: the docker CLI runs in it (see internal/sandbox). nil: a
+	// build run by hand.
+	Jail       *sandbox.Jail
 	Context    string // directory
 	Dockerfile string // path relative to Context for Docker ("Dockerfile" when empty); unused by OCI
 	BaseImage  string // OCI: the image the context is added onto

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/classla/gantry/internal/sandbox"
 )
 
 // Docker builds with BuildKit through the docker CLI (`docker buildx build --push`), the usual choice
@@ -23,9 +25,20 @@ import (
 type Docker struct {
 	// Binary is the docker CLI ("docker" from PATH when empty).
 	Binary string
-	// Env is the CLI's environment (the process's when nil). DOCKER_CONFIG is always replaced by a
-	// directory of the build's own, so a login never outlives the build or mixes with another's.
+	// Env is added to the CLI's environment, which is otherwise built from an allow-list of the
+	// server's (dockerEnv): the server's secrets never reach the CLI. DOCKER_CONFIG and HOME are always
+	// a directory of the build's own, so a login never outlives the build or mixes with another's.
 	Env []string
+	// Sandbox runs the CLI as the sandbox user, with the user's own groups so that a member of the
+	// docker group reaches the daemon (nil: sandbox.Off, the server's user).
+	Sandbox *sandbox.Sandbox
+}
+
+// dockerEnv are the only server variables the docker CLI inherits, when set: where the daemon is,
+// how to reach it and registries over TLS and proxies.
+var dockerEnv = []string{
+	"PATH", "DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT", "BUILDKIT_PROGRESS",
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
 }
 
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -35,36 +48,46 @@ func (d Docker) Build(ctx context.Context, req Request) (Image, error) {
 	if req.Repository == "" || req.Context == "" || len(req.Tags) == 0 {
 		return Image{}, errors.New("docker build needs a repository, a context directory and at least one tag")
 	}
-	work, err := os.MkdirTemp("", "gantry-docker-*")
+	sb := d.Sandbox
+	if sb == nil {
+		sb = sandbox.Off("")
+	}
+	// The login and the metadata live in a directory of the build's own: in the job's jail when it
+	// has one, where only the job's processes reach it.
+	var work string
+	var err error
+	if req.Jail != nil {
+		work, err = req.Jail.Private("docker-")
+	} else {
+		work, err = os.MkdirTemp("", "gantry-docker-*")
+	}
 	if err != nil {
 		return Image{}, fmt.Errorf("creating a docker config directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	env := d.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	env = append(slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		return strings.HasPrefix(kv, "DOCKER_CONFIG=")
-	}), "DOCKER_CONFIG="+filepath.Join(work, "config"))
+	env := d.env(work)
+	run := sandbox.Run{Jail: req.Jail, Dir: work, Env: env, UserGroups: true}
 
 	if req.Auth.Password != "" {
-		login := exec.CommandContext(ctx, d.binary(), loginArgs(req)...)
-		login.Env, login.Stdin = env, strings.NewReader(req.Auth.Password)
-		if out, err := login.CombinedOutput(); err != nil {
+		login := sb.Command(ctx, run, d.binary(), loginArgs(req)...)
+		login.Stdin = strings.NewReader(req.Auth.Password)
+		out, err := login.CombinedOutput()
+		sandbox.Stop(login)
+		if err != nil {
 			return Image{}, fmt.Errorf("docker login to %s failed: %w: %s: check the registry login (for ECR, ecr:GetAuthorizationToken)",
 				registryHost(req.Repository), err, lastLines(out))
 		}
 	}
 	metadata := filepath.Join(work, "metadata.json")
-	cmd := exec.CommandContext(ctx, d.binary(), buildArgs(req, metadata)...)
-	cmd.Env = env
+	cmd := sb.Command(ctx, run, d.binary(), buildArgs(req, metadata)...)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	sandbox.Stop(cmd)
+	if err != nil {
 		return Image{}, fmt.Errorf("docker buildx build of %s failed: %w: %s", req.Repository, err, lastLines(output.Bytes()))
 	}
-	digest, err := readMetadata(metadata)
+	digest, err := readMetadata(work, "metadata.json")
 	if err != nil {
 		return Image{}, err
 	}
@@ -72,6 +95,29 @@ func (d Docker) Build(ctx context.Context, req Request) (Image, error) {
 }
 
 func (d Docker) binary() string { return cmp.Or(d.Binary, "docker") }
+
+// env is the CLI's whole environment: the allow-list of the server's, then Env, with HOME and
+// DOCKER_CONFIG in the build's own directory.
+func (d Docker) env(work string) []string {
+	vars := map[string]string{}
+	for _, k := range dockerEnv {
+		if v := os.Getenv(k); v != "" {
+			vars[k] = v
+		}
+	}
+	for _, kv := range d.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	vars["HOME"] = work
+	vars["DOCKER_CONFIG"] = filepath.Join(work, "config")
+	env := make([]string, 0, len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		env = append(env, k+"="+vars[k])
+	}
+	return env
+}
 
 // loginArgs never holds the password: it goes on stdin, so it cannot show in a process listing.
 func loginArgs(req Request) []string {
@@ -99,9 +145,15 @@ func buildArgs(req Request, metadataFile string) []string {
 	return append(args, "-f", dockerfile, req.Context)
 }
 
-// readMetadata reads the pushed manifest's digest from buildx's --metadata-file.
-func readMetadata(path string) (string, error) {
-	raw, err := os.ReadFile(path)
+// readMetadata reads the pushed manifest's digest from buildx's --metadata-file, name in dir, never
+// through a link (the CLI ran as the sandbox user, which owns dir).
+func readMetadata(dir, name string) (string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	raw, err := root.ReadFile(name)
 	if err != nil {
 		return "", fmt.Errorf("docker buildx wrote no metadata file (is buildx older than 0.6?): %w", err)
 	}
@@ -130,5 +182,12 @@ func lastLines(out []byte) string {
 func DockerAvailable(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return exec.CommandContext(ctx, "docker", "info").Run() == nil
+	home, err := os.MkdirTemp("", "gantry-docker-info-*")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(home)
+	cmd := exec.CommandContext(ctx, "docker", "info")
+	cmd.Env = Docker{}.env(home) // never the server's secrets
+	return cmd.Run() == nil
 }

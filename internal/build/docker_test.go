@@ -19,6 +19,7 @@ const fakeDocker = `#!/bin/sh
 { for a in "$@"; do echo "$a"; done; echo "--"; } >> "$FAKE_DIR/calls"
 cat >> "$FAKE_DIR/stdin"
 echo "$DOCKER_CONFIG" >> "$FAKE_DIR/config"
+env > "$FAKE_DIR/env.$1"
 case "$1" in
 login)
 	[ "$FAKE_FAIL" = login ] && { echo "Error response from daemon: login attempt failed with status: 401 Unauthorized" >&2; exit 1; }
@@ -202,5 +203,29 @@ func TestDockerAvailableFollowsDockerInfo(t *testing.T) {
 				t.Errorf("DockerAvailable() = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// The server holds the App's key and the webhook secret in its environment; the docker CLI is a
+// child process and gets neither (SPEC §10).
+func TestDockerNeverSeesTheServersSecrets(t *testing.T) {
+	t.Setenv("GITHUB_APP_PRIVATE_KEY", "server-key-sentinel")
+	t.Setenv("GITHUB_WEBHOOK_SECRET", "webhook-secret-sentinel")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "server-aws-sentinel")
+	t.Setenv("DOCKER_HOST", "unix:///run/docker.sock")
+	_, dir, err := runFakeDocker(t, dockerRequest(), `{"containerimage.digest":"`+pushedDigest+`"}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{"login", "buildx"} {
+		env := readFile(t, filepath.Join(dir, "env."+call))
+		for _, secret := range []string{"server-key-sentinel", "webhook-secret-sentinel", "server-aws-sentinel"} {
+			if strings.Contains(env, secret) {
+				t.Errorf("docker %s got the server's %s", call, secret)
+			}
+		}
+		if !strings.Contains(env, "DOCKER_HOST=unix:///run/docker.sock") {
+			t.Errorf("docker %s lost DOCKER_HOST, which says where the daemon is:\n%s", call, env)
+		}
 	}
 }
