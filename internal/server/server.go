@@ -21,6 +21,9 @@ type Server struct {
 	Log     *slog.Logger
 	// Version is shown on the status page.
 	Version string
+	// Warnings are shown at the top of the status page: settings that leave gantry less safe than
+	// it should be, such as a sandbox that is off.
+	Warnings []string
 }
 
 // Handler returns the mux of SPEC §3.
@@ -66,6 +69,7 @@ var statusPage = template.Must(template.New("status.html").Funcs(template.FuncMa
 
 type statusData struct {
 	Version     string
+	Warnings    []string
 	Locks       []store.Lock
 	Jobs        []store.Job
 	Deployments []store.Deployment
@@ -76,7 +80,7 @@ type statusData struct {
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	d := statusData{Version: s.Version}
+	d := statusData{Version: s.Version, Warnings: s.Warnings}
 	var err error
 	if d.Locks, err = s.Store.ListLocks(ctx, ""); err != nil {
 		d.Errors = append(d.Errors, "locks: "+err.Error())

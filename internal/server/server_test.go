@@ -89,3 +89,19 @@ func TestStatusPageShowsLocksJobsAndDeployments(t *testing.T) {
 		t.Error("status page does not escape a user name")
 	}
 }
+
+func TestStatusPageShowsWarningsEscaped(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t)
+	s.Warnings = []string{"the sandbox is off: gantry runs as uid 1000, not root", "<script>x</script>"}
+	code, body := get(t, s.Handler(), "GET", "/")
+	if code != http.StatusOK {
+		t.Fatalf("status page: %d", code)
+	}
+	if !strings.Contains(body, "⚠️ the sandbox is off: gantry runs as uid 1000, not root") {
+		t.Errorf("the status page does not show the sandbox warning:\n%s", body)
+	}
+	if strings.Contains(body, "<script>x</script>") {
+		t.Error("a warning was not escaped")
+	}
+}
