@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# gantry server image: a static gantry binary and Terraform, run as a non-root user.
+# gantry server image: a static gantry binary and Terraform. The server runs as root so that it can
+# run every Terraform and build process as the unprivileged gantry-run user (the sandbox, SPEC §10):
+# a pull request's Terraform then cannot read the server's environment, key or database.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -17,11 +19,13 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/gantry --create-home gantry
+ && useradd --system --uid 10002 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin gantry-run \
+ && install -d -m 0711 /var/lib/gantry
 COPY --from=build /out/gantry /out/terraform /usr/local/bin/
-USER 10001:10001
+# Root, to switch to gantry-run for every child process; gantry itself never runs a repository's code.
+USER 0:0
 WORKDIR /var/lib/gantry
-ENV GANTRY_DATA_DIR=/var/lib/gantry GANTRY_ADDR=:8080 GANTRY_TERRAFORM_BIN=/usr/local/bin/terraform
+ENV GANTRY_DATA_DIR=/var/lib/gantry GANTRY_ADDR=:8080 GANTRY_TERRAFORM_BIN=/usr/local/bin/terraform GANTRY_SANDBOX_USER=gantry-run
 EXPOSE 8080
 ENTRYPOINT ["gantry"]
 CMD ["serve"]
