@@ -28,9 +28,18 @@ type Server struct {
 	AllowForkPRs    bool
 	AppID           int64
 	PrivateKeyFile  string
-	PrivateKey      []byte // PEM of the GitHub App's RSA key; secret
-	WebhookSecret   []byte // secret
-	GitHubAPIURL    string // with a trailing slash, as go-github wants
+	PrivateKey      []byte // PEM of the GitHub App's RSA key, read once by Finish; secret
+	// WebhookSecretFile names the file Finish reads WebhookSecret from, when the secret is not
+	// in GITHUB_WEBHOOK_SECRET itself.
+	WebhookSecretFile string
+	WebhookSecret     []byte // secret
+	// RoleAllowlist is the AWS roles each repository may name (GANTRY_ROLE_ALLOWLIST); empty
+	// allows any role. See RoleAllowed.
+	RoleAllowlist []RoleRule
+	// SandboxUser is the user name or numeric uid that Terraform, build and hook processes run
+	// as; empty leaves the choice to the sandbox (SPEC §2). It is resolved where processes start.
+	SandboxUser  string
+	GitHubAPIURL string // with a trailing slash, as go-github wants
 
 	bound []*boundSetting // flags registered by BindFlags, for Finish to report bad env values
 }
@@ -77,6 +86,51 @@ func (s *Server) RepoAllowed(fullName string) bool {
 	return false
 }
 
+// RoleRule is one entry of GANTRY_ROLE_ALLOWLIST: repositories matching the Repo glob may have
+// gantry assume roles whose ARN matches the Role glob. IAM allows a comma in a role name, which
+// the comma-separated list cannot hold literally: match it with ? or *.
+type RoleRule struct {
+	Repo string // owner/repo glob, matched case-insensitively like RepoAllowlist
+	Role string // role ARN glob, such as arn:aws:iam::111111111111:role/gantry-*
+}
+
+func (r RoleRule) String() string { return r.Repo + "=" + r.Role }
+
+// RoleAllowlistSet reports whether GANTRY_ROLE_ALLOWLIST restricts roles at all; when it does
+// not, any role a repository names is assumed and the server should warn at start.
+func (s *Server) RoleAllowlistSet() bool { return len(s.RoleAllowlist) > 0 }
+
+// RoleAllowed reports whether gantry may assume the role roleARN for the repository repo
+// ("owner/repo"). With no allowlist every role is allowed; otherwise one entry must match both
+// the repository (case-insensitively, as GitHub names are) and the role.
+//
+// Role globs follow path.Match and are case-sensitive, as ARNs are written in IAM: a role
+// written in another case is refused, never allowed by mistake. A * stays within one
+// /-separated part of the ARN, so arn:aws:iam::111111111111:role/gantry-* allows
+// role/gantry-plan-staging but not role/gantry-x/admin, a role named admin under the IAM path
+// /gantry-x/; roles under a path need a glob that spells the path, such as role/ci/gantry-*.
+// A * may cross ':', so arn:aws:iam::*:role/gantry-* allows gantry-* roles in every account.
+// An empty role is never allowed by a set allowlist.
+func (s *Server) RoleAllowed(repo, roleARN string) bool {
+	if len(s.RoleAllowlist) == 0 {
+		return true
+	}
+	if roleARN == "" {
+		return false
+	}
+	name := strings.ToLower(repo)
+	for _, rule := range s.RoleAllowlist {
+		// Finish has validated the globs; a malformed one (a Server built by hand) matches
+		// nothing, since Match reports false with its error.
+		repoOK, _ := path.Match(strings.ToLower(rule.Repo), name)
+		roleOK, _ := path.Match(rule.Role, roleARN)
+		if repoOK && roleOK {
+			return true
+		}
+	}
+	return false
+}
+
 // SQLitePath returns the database file of a sqlite:// DatabaseURL.
 func (s *Server) SQLitePath() (string, bool) {
 	return strings.CutPrefix(s.DatabaseURL, "sqlite://")
@@ -100,6 +154,9 @@ func (s Server) LogValue() slog.Value {
 		slog.String("github_app_private_key_file", s.PrivateKeyFile),
 		slog.String("github_app_private_key", redacted(s.PrivateKey)),
 		slog.String("github_webhook_secret", redacted(s.WebhookSecret)),
+		slog.String("github_webhook_secret_file", s.WebhookSecretFile),
+		slog.Any("role_allowlist", roleStrings(s.RoleAllowlist)),
+		slog.String("sandbox_user", s.SandboxUser),
 		slog.String("github_api_url", s.GitHubAPIURL),
 	)
 }
@@ -108,6 +165,14 @@ func (s Server) LogValue() slog.Value {
 // cannot leak a secret either.
 func (s Server) String() string   { return s.LogValue().String() }
 func (s Server) GoString() string { return "config.Server" + s.String() }
+
+func roleStrings(rules []RoleRule) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = r.String()
+	}
+	return out
+}
 
 func redacted(secret []byte) string {
 	if len(secret) == 0 {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -51,9 +52,10 @@ func LoadServer(args []string, getenv func(string) string) (*Server, error) {
 }
 
 // Finish completes the settings once the flags are parsed: it reads the webhook secret and
-// private key from the environment (or the key file), derives the database URL from the
-// data directory, resolves the Terraform binary, and validates everything. It returns every
-// problem at once, joined, each a *SettingError.
+// private key from the environment or their files (once: they are not read again while the
+// server runs), derives the database URL from the data directory, resolves the Terraform
+// binary, and validates everything. It returns every problem at once, joined, each a
+// *SettingError.
 func (s *Server) Finish(getenv func(string) string) error {
 	c := &checker{s: s, broken: map[string]bool{}}
 	for _, b := range s.bound {
@@ -68,6 +70,7 @@ func (s *Server) Finish(getenv func(string) string) error {
 	c.checkGitHub()
 	c.checkWebhookSecret(getenv)
 	c.checkPrivateKey(getenv)
+	c.checkRoleAllowlist()
 	return errors.Join(c.errs...)
 }
 
@@ -197,9 +200,7 @@ func isExecutable(p string) bool {
 func (c *checker) checkGitHub() {
 	s := c.s
 	for _, glob := range s.RepoAllowlist {
-		owner, repo, ok := strings.Cut(glob, "/")
-		_, err := path.Match(glob, "")
-		if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") || err != nil {
+		if !isRepoGlob(glob) {
 			c.add("GANTRY_REPO_ALLOWLIST", "repo-allowlist", fmt.Sprintf("entry %q is not an owner/repo glob", glob),
 				"write entries like classla/* or classla/lms, separated by commas", nil)
 		}
@@ -231,11 +232,63 @@ func httpURL(raw string) (*url.URL, bool) {
 	return u, true
 }
 
+// maxSecretFile bounds the webhook secret file, so a path set to a large file by mistake
+// (or to /dev/zero) fails at once instead of filling memory.
+const maxSecretFile = 64 << 10
+
 func (c *checker) checkWebhookSecret(getenv func(string) string) {
-	c.s.WebhookSecret = []byte(getenv(EnvWebhookSecret))
-	if len(c.s.WebhookSecret) == 0 {
-		c.add(EnvWebhookSecret, "", "is empty", "set it to the webhook secret configured on the GitHub App", nil)
+	s := c.s
+	const fileFlag = "GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file)"
+	const fileFix = "set it to the path of a file holding the webhook secret configured on the GitHub App"
+	secret := getenv(EnvWebhookSecret)
+	switch {
+	case secret != "" && s.WebhookSecretFile != "":
+		c.add(EnvWebhookSecret, "", "and "+fileFlag+" are both set", "set only one of them", nil)
+	case secret == "" && s.WebhookSecretFile == "":
+		c.add(EnvWebhookSecret, "", "and "+fileFlag+" are both empty",
+			"set one of them to the webhook secret configured on the GitHub App, or to the path of a file holding it", nil)
+	case secret != "":
+		s.WebhookSecret = []byte(secret)
+	default:
+		data, err := readSmallFile(s.WebhookSecretFile, maxSecretFile)
+		switch {
+		case errors.Is(err, errFileTooLarge):
+			c.add("GITHUB_WEBHOOK_SECRET_FILE", "github-webhook-secret-file",
+				fmt.Sprintf("%s is longer than %d KiB, too long to be a webhook secret", s.WebhookSecretFile, maxSecretFile>>10), fileFix, err)
+			return
+		case err != nil:
+			c.add("GITHUB_WEBHOOK_SECRET_FILE", "github-webhook-secret-file", "cannot be read: "+err.Error(), fileFix, err)
+			return
+		}
+		// A secret written with echo ends in a newline that is not part of it.
+		data = bytes.TrimRight(data, "\r\n")
+		if len(data) == 0 {
+			c.add("GITHUB_WEBHOOK_SECRET_FILE", "github-webhook-secret-file", s.WebhookSecretFile+" is empty", fileFix, nil)
+			return
+		}
+		s.WebhookSecret = data
 	}
+}
+
+// errFileTooLarge is readSmallFile's error for a file over its limit.
+var errFileTooLarge = errors.New("file too large")
+
+// readSmallFile reads the file at name, refusing one longer than limit bytes. Its errors never
+// quote what the file holds.
+func readSmallFile(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errFileTooLarge
+	}
+	return data, nil
 }
 
 func (c *checker) checkPrivateKey(getenv func(string) string) {
@@ -270,4 +323,37 @@ func (c *checker) checkPrivateKey(getenv func(string) string) {
 		}
 		s.PrivateKey = pem
 	}
+}
+
+// roleExample is a correct GANTRY_ROLE_ALLOWLIST entry, shown with every problem.
+const roleExample = "write entries like classla/*=arn:aws:iam::111111111111:role/gantry-*, separated by commas"
+
+func (c *checker) checkRoleAllowlist() {
+	for _, rule := range c.s.RoleAllowlist {
+		var problem string
+		switch {
+		case rule.Role == "":
+			problem = fmt.Sprintf("entry %q names no role after =", rule.Repo)
+		case !isRepoGlob(rule.Repo):
+			problem = fmt.Sprintf("entry %q does not start with an owner/repo glob", rule.String())
+		case !isGlob(rule.Role):
+			problem = fmt.Sprintf("entry %q has a role glob that is not a valid pattern", rule.String())
+		case !strings.HasPrefix(rule.Role, "arn:") || !strings.Contains(rule.Role, ":role/"):
+			problem = fmt.Sprintf("entry %q has a role glob that is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", rule.String())
+		}
+		if problem != "" {
+			c.add("GANTRY_ROLE_ALLOWLIST", "role-allowlist", problem, roleExample, nil)
+		}
+	}
+}
+
+// isRepoGlob reports whether glob is an owner/repo glob, such as classla/* or classla/lms.
+func isRepoGlob(glob string) bool {
+	owner, repo, ok := strings.Cut(glob, "/")
+	return ok && owner != "" && repo != "" && !strings.Contains(repo, "/") && isGlob(glob)
+}
+
+func isGlob(glob string) bool {
+	_, err := path.Match(glob, "")
+	return err == nil
 }

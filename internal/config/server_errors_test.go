@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,7 +52,8 @@ func TestFinishReportsEveryProblemAtOnce(t *testing.T) {
 		env:  env{"PATH": binDir(t, "terraform")},
 		want: []string{
 			"GITHUB_APP_ID (--github-app-id) is empty: " + appID,
-			"GITHUB_WEBHOOK_SECRET is empty: set it to the webhook secret configured on the GitHub App",
+			"GITHUB_WEBHOOK_SECRET and GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) are both empty: " +
+				"set one of them to the webhook secret configured on the GitHub App, or to the path of a file holding it",
 			"GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE (--github-app-private-key-file) are both empty: " +
 				"set one of them to the GitHub App's private key (PEM), or to the path of its .pem file",
 		},
@@ -197,6 +199,132 @@ func TestFinishChecksThePrivateKey(t *testing.T) {
 	}
 }
 
+func TestFinishReadsTheWebhookSecretFromItsVariableOrFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const fix = "set it to the path of a file holding the webhook secret configured on the GitHub App"
+	missing := filepath.Join(dir, "missing")
+	empty := file("empty", "")
+	blank := file("blank", "\n")
+	huge := file("huge", strings.Repeat("hunter2 ", 10<<10))
+	tests := []struct {
+		name       string
+		secret     string
+		file       string
+		wantSecret string
+		want       string
+		wantErr    error
+	}{
+		{name: "the secret in the variable", secret: "hunter2", wantSecret: "hunter2"},
+		{name: "the secret in a file", file: file("plain", "hunter2"), wantSecret: "hunter2"},
+		{name: "a file written with echo loses its newline", file: file("echo", "hunter2\n"), wantSecret: "hunter2"},
+		{name: "a file written on Windows loses its CRLF", file: file("crlf", "hunter2\r\n"), wantSecret: "hunter2"},
+		{name: "spaces in a file are part of the secret", file: file("spaces", " hunter2 \n"), wantSecret: " hunter2 "},
+		{
+			name:   "both the variable and a file",
+			secret: "hunter2", file: file("both", "hunter2"),
+			want: "GITHUB_WEBHOOK_SECRET and GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) are both set: set only one of them",
+		}, {
+			name: "a file that does not exist",
+			file: missing,
+			want: "GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) cannot be read: open " + missing +
+				": no such file or directory: " + fix,
+			wantErr: fs.ErrNotExist,
+		}, {
+			name: "a directory instead of a file",
+			file: dir,
+			want: "GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) cannot be read: read " + dir + ": is a directory: " + fix,
+		}, {
+			name: "an empty file",
+			file: empty,
+			want: "GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) " + empty + " is empty: " + fix,
+		}, {
+			name: "a file holding only a newline",
+			file: blank,
+			want: "GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) " + blank + " is empty: " + fix,
+		}, {
+			name: "a file far too long to be a secret",
+			file: huge,
+			want: "GITHUB_WEBHOOK_SECRET_FILE (--github-webhook-secret-file) " + huge + " is longer than 64 KiB, too long to be a webhook secret: " + fix,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := validEnv(t).with("GITHUB_WEBHOOK_SECRET", tt.secret, "GITHUB_WEBHOOK_SECRET_FILE", tt.file)
+			s, err := LoadServer(nil, e.get)
+			var want []string
+			if tt.want != "" {
+				want = []string{tt.want}
+			}
+			if diff := cmp.Diff(want, settingErrors(t, err)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("errors.Is(err, %v) = false", tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("an error shows the secret: %v", err)
+			}
+			if err == nil && string(s.WebhookSecret) != tt.wantSecret {
+				t.Errorf("WebhookSecret = %q, want %q", s.WebhookSecret, tt.wantSecret)
+			}
+		})
+	}
+}
+
+func TestFinishChecksTheRoleAllowlist(t *testing.T) {
+	t.Parallel()
+	const fix = ": write entries like classla/*=arn:aws:iam::111111111111:role/gantry-*, separated by commas"
+	const name = "GANTRY_ROLE_ALLOWLIST (--role-allowlist) "
+	tests := []struct {
+		name      string
+		allowlist string
+		want      []string
+	}{
+		{"a repository glob with an account-pinned role glob", "classla/*=arn:aws:iam::111111111111:role/gantry-*", nil},
+		{"roles under an IAM path and in any account", "classla/ci=arn:aws:iam::111111111111:role/ci/gantry-*, org/*=arn:aws:iam::*:role/gantry-*", nil},
+		{"an entry without a role", "classla/*", []string{name + `entry "classla/*" names no role after =` + fix}},
+		{"an entry with nothing after =", "classla/*=", []string{name + `entry "classla/*" names no role after =` + fix}},
+		{"an owner without a repository", "classla=arn:aws:iam::111111111111:role/gantry-*",
+			[]string{name + `entry "classla=arn:aws:iam::111111111111:role/gantry-*" does not start with an owner/repo glob` + fix}},
+		{"a role without a repository", "=arn:aws:iam::111111111111:role/gantry-*",
+			[]string{name + `entry "=arn:aws:iam::111111111111:role/gantry-*" does not start with an owner/repo glob` + fix}},
+		{"a malformed repository glob", "[classla/*=arn:aws:iam::111111111111:role/gantry-*",
+			[]string{name + `entry "[classla/*=arn:aws:iam::111111111111:role/gantry-*" does not start with an owner/repo glob` + fix}},
+		{"a malformed role glob", "classla/*=arn:aws:iam::111111111111:role/[gantry",
+			[]string{name + `entry "classla/*=arn:aws:iam::111111111111:role/[gantry" has a role glob that is not a valid pattern` + fix}},
+		{"a role name instead of an ARN", "classla/*=gantry-*",
+			[]string{name + `entry "classla/*=gantry-*" has a role glob that is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)` + fix}},
+		// * stays within one /-separated part, so these would match no role at all.
+		{"a bare * as the role", "classla/*=*",
+			[]string{name + `entry "classla/*=*" has a role glob that is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)` + fix}},
+		{"a whole account as the role", "classla/*=arn:aws:iam::111111111111:*",
+			[]string{name + `entry "classla/*=arn:aws:iam::111111111111:*" has a role glob that is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)` + fix}},
+		{"every bad entry is reported, good ones are not", "classla/*, classla/lms=arn:aws:iam::111111111111:role/lms, x=y",
+			[]string{
+				name + `entry "classla/*" names no role after =` + fix,
+				name + `entry "x=y" does not start with an owner/repo glob` + fix,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := LoadServer(nil, validEnv(t).with("GANTRY_ROLE_ALLOWLIST", tt.allowlist).get)
+			if diff := cmp.Diff(tt.want, settingErrors(t, err)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestRepoAllowed(t *testing.T) {
 	t.Parallel()
 	s := Server{RepoAllowlist: []string{"classla/*", "Partner/infra"}}
@@ -229,16 +357,26 @@ func TestRepoAllowed(t *testing.T) {
 
 func TestLoggingTheSettingsHidesSecrets(t *testing.T) {
 	t.Parallel()
+	secretFile := filepath.Join(t.TempDir(), "webhook-secret")
+	if err := os.WriteFile(secretFile, []byte("s3cret-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	e := validEnv(t).with("GANTRY_DATABASE_URL", "postgres://gantry:hunter2@db.internal/gantry")
 	s, err := LoadServer(nil, e.get)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fromFile, err := LoadServer([]string{"--role-allowlist", "classla/*=arn:aws:iam::111111111111:role/gantry-*",
+		"--sandbox-user", "gantry-run"}, e.with("GITHUB_WEBHOOK_SECRET", "", "GITHUB_WEBHOOK_SECRET_FILE", secretFile).get)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "settings", *s)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "settings", *fromFile)
 	logged := buf.String()
-	printed := fmt.Sprintf("%v %+v %#v %s", *s, *s, s, s)
-	for _, secret := range []string{"hunter2", "s3cret-webhook-value", "PRIVATE KEY", "MII"} {
+	printed := fmt.Sprintf("%v %+v %#v %s %v", *s, *s, s, s, *fromFile)
+	for _, secret := range []string{"hunter2", "s3cret-webhook-value", "s3cret-from-a-file", "PRIVATE KEY", "MII"} {
 		if strings.Contains(logged, secret) {
 			t.Errorf("log shows %q:\n%s", secret, logged)
 		}
@@ -246,7 +384,9 @@ func TestLoggingTheSettingsHidesSecrets(t *testing.T) {
 			t.Errorf("printing the settings shows %q:\n%s", secret, printed)
 		}
 	}
-	for _, shown := range []string{`"github_app_id":12345`, `"github_webhook_secret":"(redacted)"`, `"database_url":"postgres://gantry:xxxxx@db.internal/gantry"`} {
+	for _, shown := range []string{`"github_app_id":12345`, `"github_webhook_secret":"(redacted)"`,
+		`"database_url":"postgres://gantry:xxxxx@db.internal/gantry"`, `"github_webhook_secret_file":"` + secretFile + `"`,
+		`"role_allowlist":["classla/*=arn:aws:iam::111111111111:role/gantry-*"]`, `"sandbox_user":"gantry-run"`} {
 		if !strings.Contains(logged, shown) {
 			t.Errorf("log lacks %s:\n%s", shown, logged)
 		}

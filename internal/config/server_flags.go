@@ -76,6 +76,15 @@ func (s *Server) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	s.bind(fs, getenv, "GITHUB_APP_PRIVATE_KEY_FILE", "github-app-private-key-file", "",
 		"file holding the GitHub App's PEM private key (or set the key itself in GITHUB_APP_PRIVATE_KEY)",
 		"the path of the .pem file downloaded from the GitHub App's settings page", stringSetter(&s.PrivateKeyFile))
+	s.bind(fs, getenv, "GITHUB_WEBHOOK_SECRET_FILE", "github-webhook-secret-file", "",
+		"file holding the GitHub App's webhook secret (or set the secret itself in GITHUB_WEBHOOK_SECRET)",
+		"the path of a file holding the webhook secret configured on the GitHub App", stringSetter(&s.WebhookSecretFile))
+	s.bind(fs, getenv, "GANTRY_ROLE_ALLOWLIST", "role-allowlist", "",
+		"comma-separated OWNER/REPO-GLOB=ROLE-ARN-GLOB entries: the AWS roles each repository may name; default any role",
+		"comma-separated entries such as classla/*=arn:aws:iam::111111111111:role/gantry-*", roleListSetter(&s.RoleAllowlist))
+	s.bind(fs, getenv, "GANTRY_SANDBOX_USER", "sandbox-user", "",
+		"user name or uid that Terraform, build and hook processes run as; default gantry-run or nobody when serving as root",
+		"an unprivileged user name or uid", stringSetter(&s.SandboxUser))
 	s.bind(fs, getenv, "GITHUB_API_URL", "github-api-url", DefaultGitHubAPIURL,
 		"GitHub REST API base URL; https://HOST/api/v3/ for GitHub Enterprise Server",
 		"an http(s) URL such as https://api.github.com/", stringSetter(&s.GitHubAPIURL))
@@ -161,21 +170,43 @@ func durationSetter(p *time.Duration) setter {
 	}}
 }
 
+// splitList splits a comma-separated value, dropping blanks around and between items.
+func splitList(v string) []string {
+	var items []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
 // listSetter splits on commas. The first flag replaces what the environment gave; a
 // repeated flag adds to the list.
 func listSetter(p *[]string) setter {
-	split := func(v string) []string {
-		var items []string
-		for item := range strings.SplitSeq(v, ",") {
-			if item = strings.TrimSpace(item); item != "" {
-				items = append(items, item)
-			}
-		}
-		return items
-	}
 	return setter{
 		typ:   "strings",
 		show:  func() string { return strings.Join(*p, ",") },
+		parse: func(v string) error { *p = splitList(v); return nil },
+		add:   func(v string) error { *p = append(*p, splitList(v)...); return nil },
+	}
+}
+
+// roleListSetter reads OWNER/REPO-GLOB=ROLE-ARN-GLOB entries like listSetter reads a list. An
+// entry is cut at its first "=", since repository names cannot hold one; an entry without
+// one gets no role, which Finish reports.
+func roleListSetter(p *[]RoleRule) setter {
+	split := func(v string) []RoleRule {
+		var rules []RoleRule
+		for _, item := range splitList(v) {
+			repo, role, _ := strings.Cut(item, "=")
+			rules = append(rules, RoleRule{Repo: strings.TrimSpace(repo), Role: strings.TrimSpace(role)})
+		}
+		return rules
+	}
+	return setter{
+		typ:   "strings",
+		show:  func() string { return strings.Join(roleStrings(*p), ",") },
 		parse: func(v string) error { *p = split(v); return nil },
 		add:   func(v string) error { *p = append(*p, split(v)...); return nil },
 	}

@@ -127,6 +127,8 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 		"GITHUB_APP_ID":               "99",
 		"GITHUB_APP_PRIVATE_KEY_FILE": keyFile,
 		"GITHUB_WEBHOOK_SECRET":       "w",
+		"GANTRY_ROLE_ALLOWLIST":       "classla/*=arn:aws:iam::111111111111:role/gantry-* , other/repo = arn:aws:iam::222222222222:role/deploy,",
+		"GANTRY_SANDBOX_USER":         "gantry-run",
 		"GITHUB_API_URL":              "https://ghe.example.com/api/v3",
 	}
 	t.Run("from the environment alone", func(t *testing.T) {
@@ -151,7 +153,12 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 			PrivateKeyFile:  keyFile,
 			PrivateKey:      pkcs8PEM(t, rsaKey()),
 			WebhookSecret:   []byte("w"),
-			GitHubAPIURL:    "https://ghe.example.com/api/v3/", // slash added, as go-github requires
+			RoleAllowlist: []RoleRule{
+				{Repo: "classla/*", Role: "arn:aws:iam::111111111111:role/gantry-*"},
+				{Repo: "other/repo", Role: "arn:aws:iam::222222222222:role/deploy"},
+			},
+			SandboxUser:  "gantry-run",
+			GitHubAPIURL: "https://ghe.example.com/api/v3/", // slash added, as go-github requires
 		}
 		if diff := cmp.Diff(want, *s, cmp.AllowUnexported(Server{}), ignoreBound); diff != "" {
 			t.Errorf("settings (-want +got):\n%s", diff)
@@ -163,12 +170,15 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 			"--workers", "8", "--executor=local", "--allow-fork-prs=false",
 			"--repo-allowlist", "a/*", "--repo-allowlist", "b/c,d/e",
 			"--database-url", "postgres://gantry@db.internal/gantry", "--github-api-url", "http://127.0.0.1:8081",
+			"--role-allowlist", "a/*=arn:aws:iam::1:role/a", "--role-allowlist", "b/c=arn:aws:iam::1:role/b,d/e=arn:aws:iam::1:role/d",
+			"--sandbox-user", "1500",
 		}, e.get)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := []any{s.Workers, s.Executor, s.AllowForkPRs, s.RepoAllowlist, s.DatabaseURL, s.GitHubAPIURL}
-		want := []any{8, "local", false, []string{"a/*", "b/c", "d/e"}, "postgres://gantry@db.internal/gantry", "http://127.0.0.1:8081/"}
+		got := []any{s.Workers, s.Executor, s.AllowForkPRs, s.RepoAllowlist, s.DatabaseURL, s.GitHubAPIURL, s.RoleAllowlist, s.SandboxUser}
+		want := []any{8, "local", false, []string{"a/*", "b/c", "d/e"}, "postgres://gantry@db.internal/gantry", "http://127.0.0.1:8081/",
+			[]RoleRule{{"a/*", "arn:aws:iam::1:role/a"}, {"b/c", "arn:aws:iam::1:role/b"}, {"d/e", "arn:aws:iam::1:role/d"}}, "1500"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
@@ -211,7 +221,9 @@ func TestBindFlagsKeepsSecretsOffTheCommandLine(t *testing.T) {
 	if usage := fs.FlagUsages(); strings.Contains(usage, "hunter2") {
 		t.Errorf("flag help shows the database password:\n%s", usage)
 	}
-	if got := fs.Lookup("github-app-private-key-file"); got == nil {
-		t.Error("no --github-app-private-key-file")
+	for _, name := range []string{"github-app-private-key-file", "github-webhook-secret-file"} {
+		if fs.Lookup(name) == nil {
+			t.Errorf("no --%s", name)
+		}
 	}
 }
