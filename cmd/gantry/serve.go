@@ -20,6 +20,7 @@ import (
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/metrics"
+	"github.com/classla/gantry/internal/redact"
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
@@ -57,8 +58,15 @@ environment only, so they never show in the process list.`,
 // lets running jobs finish up to the drain deadline and closes the database. ready, when not
 // nil, receives the listening address once the server accepts connections.
 func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) error {
-	log := slog.New(slog.NewJSONHandler(e.stderr, nil)).With("service", "gantry")
+	// red learns every secret the server reads or obtains and filters logs, GitHub bodies and job errors.
+	red := redact.New()
+	red.Add(string(s.WebhookSecret))
+	log := slog.New(redact.Handler(slog.NewJSONHandler(e.stderr, nil), red)).With("service", "gantry")
 	log.Info("starting", "version", version.Get().String(), "settings", s)
+	if len(s.WebhookSecret) < redact.MinLength {
+		log.Warn("GITHUB_WEBHOOK_SECRET is too short to be redacted from output: use at least 32 random characters",
+			"min_length", redact.MinLength)
+	}
 
 	st, singleReplica, err := openStore(ctx, s)
 	if err != nil {
@@ -69,7 +77,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	// A bound on every GitHub call, so a hung connection cannot hold a worker forever; generous
 	// enough for a repository archive.
 	app, err := gh.NewApp(gh.AppConfig{AppID: s.AppID, PrivateKey: s.PrivateKey, BaseURL: s.GitHubAPIURL,
-		HTTPClient: &http.Client{Timeout: 5 * time.Minute}, UserAgent: "gantry/" + version.Get().Version})
+		HTTPClient: &http.Client{Timeout: 5 * time.Minute}, UserAgent: "gantry/" + version.Get().Version, Redact: red})
 	if err != nil {
 		return &usageError{fmt.Errorf("GitHub App settings: %w", err)}
 	}
@@ -93,8 +101,8 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	log.Info("price catalog", "effective_date", catalog.EffectiveDate)
 
 	var creds flow.Credentials
-	if token, err := gantryaws.TokenSourceFromEnv(e.getenv); err == nil {
-		creds = &webIdentity{token: token, getenv: e.getenv}
+	if token, err := gantryaws.TokenSourceFromEnv(e.getenv, red); err == nil {
+		creds = &webIdentity{token: token, getenv: e.getenv, redact: red}
 	} else {
 		log.Warn("no web identity token: projects and services with an aws.role_arn cannot run", "reason", err.Error())
 	}
@@ -111,6 +119,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
 		Observer:      m,
 		Log:           log,
+		Redact:        red,
 	}
 	hook := &webhook.Handler{
 		Secret:   s.WebhookSecret,
@@ -189,12 +198,13 @@ func openStore(ctx context.Context, s *config.Server) (st store.Store, singleRep
 type webIdentity struct {
 	token  gantryaws.TokenSource
 	getenv func(string) string
+	redact *redact.Filter
 }
 
 // Env implements flow.Credentials.
 func (w *webIdentity) Env(ctx context.Context, role config.AWS, repo, ref, name string) (map[string]string, error) {
 	p, err := gantryaws.NewProvider(ctx, gantryaws.Options{RoleARN: role.RoleARN, Region: role.Region,
-		SessionName: gantryaws.SessionName(repo, ref, name), Token: w.token, Getenv: w.getenv})
+		SessionName: gantryaws.SessionName(repo, ref, name), Token: w.token, Getenv: w.getenv, Redact: w.redact})
 	if err != nil {
 		return nil, err
 	}

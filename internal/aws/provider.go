@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	redaction "github.com/classla/gantry/internal/redact"
 )
 
 // DefaultDuration is how long assumed credentials last unless Options.Duration says otherwise.
@@ -44,6 +46,9 @@ type Options struct {
 	MaxAttempts int
 	HTTPClient  *http.Client        // for STS; default the SDK's
 	Getenv      func(string) string // default os.Getenv
+	// Redact, when not nil, learns every web identity token presented to STS and the secret access key
+	// and session token of every credentials STS returns, before anyone else sees them.
+	Redact *redaction.Filter
 }
 
 // Provider assumes one role by web identity and caches the credentials until a quarter of their
@@ -54,6 +59,7 @@ type Provider struct {
 	roleARN, region, session string
 	duration                 time.Duration
 	token                    TokenSource
+	redact                   *redaction.Filter
 	client                   *sts.Client
 	cache                    *awssdk.CredentialsCache
 }
@@ -101,6 +107,7 @@ func NewProvider(ctx context.Context, o Options) (*Provider, error) {
 	}
 	p := &Provider{
 		roleARN: o.RoleARN, region: cfg.Region, session: o.SessionName, duration: o.Duration, token: o.Token,
+		redact: o.Redact,
 		client: sts.NewFromConfig(cfg, func(so *sts.Options) {
 			so.Credentials = awssdk.AnonymousCredentials{}
 			if endpoint != "" {
@@ -184,7 +191,7 @@ func (p *Provider) Env(ctx context.Context) (map[string]string, error) {
 // assume is one AssumeRoleWithWebIdentity. The SDK's provider asks its token retriever without a
 // context, so a provider is built per call around a retriever bound to this call's context.
 func (p *Provider) assume(ctx context.Context) (awssdk.Credentials, error) {
-	r := &retriever{ctx: ctx, src: p.token}
+	r := &retriever{ctx: ctx, src: p.token, redact: p.redact}
 	web := stscreds.NewWebIdentityRoleProvider(p.client, p.roleARN, r, func(o *stscreds.WebIdentityRoleOptions) {
 		o.RoleSessionName = p.session
 		o.Duration = p.duration
@@ -192,6 +199,7 @@ func (p *Provider) assume(ctx context.Context) (awssdk.Credentials, error) {
 	creds, err := web.Retrieve(ctx)
 	switch {
 	case err == nil:
+		p.redact.AddUntil(creds.Expires, creds.SecretAccessKey, creds.SessionToken)
 		return creds, nil
 	case r.err != nil:
 		return awssdk.Credentials{}, &assumeFailure{fmt.Errorf("getting a web identity token to assume %s: %w", p.roleARN, r.err)}
@@ -203,10 +211,11 @@ func (p *Provider) assume(ctx context.Context) (awssdk.Credentials, error) {
 // retriever adapts a TokenSource to the SDK's IdentityTokenRetriever and keeps what it returned, so
 // that a failure can be explained from the token's claims and the token kept out of the message.
 type retriever struct {
-	ctx   context.Context
-	src   TokenSource
-	token string
-	err   error
+	ctx    context.Context
+	src    TokenSource
+	redact *redaction.Filter
+	token  string
+	err    error
 }
 
 func (r *retriever) GetIdentityToken() ([]byte, error) {
@@ -214,6 +223,8 @@ func (r *retriever) GetIdentityToken() ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	// Whatever the source, the token presented is a secret.
+	r.redact.Add(r.token)
 	return []byte(r.token), nil
 }
 

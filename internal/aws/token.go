@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	redaction "github.com/classla/gantry/internal/redact"
 )
 
 // STSAudience is the audience AWS STS expects in GitHub's OIDC tokens.
@@ -33,6 +35,8 @@ type ActionsToken struct {
 	RequestToken string       // ACTIONS_ID_TOKEN_REQUEST_TOKEN
 	Audience     string       // default STSAudience
 	HTTPClient   *http.Client // default: a client with a 30 s timeout
+	// Redact, when not nil, learns RequestToken and every ID token received.
+	Redact *redaction.Filter
 }
 
 // maxTokenResponse bounds what is read from the token endpoint; GitHub's answers are a few KB.
@@ -40,6 +44,7 @@ const maxTokenResponse = 1 << 20
 
 // Token implements TokenSource.
 func (a ActionsToken) Token(ctx context.Context) (string, error) {
+	a.Redact.Add(a.RequestToken)
 	u, err := url.Parse(a.RequestURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", fmt.Errorf("ACTIONS_ID_TOKEN_REQUEST_URL is not an http(s) URL: it is set by GitHub Actions for jobs with `permissions: id-token: write`; do not set it by hand")
@@ -79,6 +84,7 @@ func (a ActionsToken) Token(ctx context.Context) (string, error) {
 	if err := json.Unmarshal(body, &answer); err != nil || answer.Value == "" {
 		return "", fmt.Errorf("GitHub Actions' OIDC token endpoint answered without a token in {\"value\": …}: check ACTIONS_ID_TOKEN_REQUEST_URL")
 	}
+	a.Redact.Add(answer.Value)
 	return answer.Value, nil
 }
 
@@ -86,6 +92,8 @@ func (a ActionsToken) Token(ctx context.Context) (string, error) {
 // every call, because whoever provides it replaces it before the token inside expires.
 type FileToken struct {
 	Path string
+	// Redact, when not nil, learns every token read.
+	Redact *redaction.Filter
 }
 
 // Token implements TokenSource.
@@ -101,19 +109,22 @@ func (f FileToken) Token(ctx context.Context) (string, error) {
 	if token == "" {
 		return "", fmt.Errorf("the web identity token file %s is empty: it must hold an OIDC token (a JWT) and be refreshed before the token expires", f.Path)
 	}
+	f.Redact.Add(token)
 	return token, nil
 }
 
 // TokenSourceFromEnv chooses the token source of this process: GitHub Actions' OIDC endpoint when
 // both ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are set (inside a runner),
-// else AWS_WEB_IDENTITY_TOKEN_FILE. getenv is os.Getenv outside tests.
-func TokenSourceFromEnv(getenv func(string) string) (TokenSource, error) {
+// else AWS_WEB_IDENTITY_TOKEN_FILE. getenv is os.Getenv outside tests. The source teaches f (which may be
+// nil) every token it reads, and a runner's request token.
+func TokenSourceFromEnv(getenv func(string) string, f *redaction.Filter) (TokenSource, error) {
 	reqURL, reqToken := getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	if reqURL != "" && reqToken != "" {
-		return ActionsToken{RequestURL: reqURL, RequestToken: reqToken, Audience: STSAudience}, nil
+		f.Add(reqToken)
+		return ActionsToken{RequestURL: reqURL, RequestToken: reqToken, Audience: STSAudience, Redact: f}, nil
 	}
 	if path := getenv("AWS_WEB_IDENTITY_TOKEN_FILE"); path != "" {
-		return FileToken{Path: path}, nil
+		return FileToken{Path: path, Redact: f}, nil
 	}
 	if reqURL != "" || reqToken != "" {
 		return nil, fmt.Errorf("%w: only one of ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN is set: GitHub Actions sets both for jobs with `permissions: id-token: write`", ErrNoTokenSource)

@@ -71,7 +71,7 @@ func TestActionsToken(t *testing.T) {
 		oidc := awsfake.NewActionsOIDC(t)
 		src, err := aws.TokenSourceFromEnv(env(map[string]string{
 			"ACTIONS_ID_TOKEN_REQUEST_URL": oidc.RequestURL(), "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc.RequestToken(),
-		}))
+		}), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestTokenSourceFromEnv(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := aws.TokenSourceFromEnv(env(tc.vars))
+			got, err := aws.TokenSourceFromEnv(env(tc.vars), nil)
 			if tc.wantErr != "" {
 				if !errors.Is(err, aws.ErrNoTokenSource) || !strings.Contains(err.Error(), tc.wantErr) ||
 					(tc.vars["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] == "" && !strings.Contains(err.Error(), "AWS_WEB_IDENTITY_TOKEN_FILE")) {

@@ -1,7 +1,8 @@
 // Package github talks to the GitHub REST API as a GitHub App: it mints installation tokens (through
 // GITHUB_API_URL, so GitHub Enterprise Server and local test servers work) and offers the few calls gantry
 // makes on pull requests and commits: comments, check runs, files, reviews, comparisons, contents,
-// permissions and deployments.
+// permissions and deployments. Every request body it sends to the API passes through the redaction filter
+// of AppConfig.Redact, which also learns each credential the App obtains.
 package github
 
 import (
@@ -17,6 +18,8 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	jwt "github.com/golang-jwt/jwt/v4"
 	gh "github.com/google/go-github/v62/github"
+
+	redaction "github.com/classla/gantry/internal/redact"
 )
 
 // DefaultBaseURL is the REST API root of github.com.
@@ -37,6 +40,10 @@ type AppConfig struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; empty means "gantry".
 	UserAgent string
+	// Redact, when not nil, learns the lines of PrivateKey, every installation token minted, every App JWT
+	// and every download token, and filters every request body sent to the API (comments, check runs,
+	// deployment statuses, …), so that no secret it knows is written on GitHub.
+	Redact *redaction.Filter
 }
 
 // App is a GitHub App identity. It hands out one Client per installation and caches them, so installation
@@ -44,8 +51,10 @@ type AppConfig struct {
 type App struct {
 	id        int64
 	key       *rsa.PrivateKey
-	api       *url.URL // REST API root, always with a trailing slash
-	base      http.RoundTripper
+	api       *url.URL          // REST API root, always with a trailing slash
+	base      http.RoundTripper // for downloads from other hosts
+	minting   http.RoundTripper // for ghinstallation: base, learning the credentials it carries
+	redact    *redaction.Filter
 	httpBase  *http.Client
 	userAgent string
 	appClient *gh.Client // authenticated with the App's JWT
@@ -79,6 +88,7 @@ func NewApp(cfg AppConfig) (*App, error) {
 		base:          http.DefaultTransport,
 		httpBase:      &http.Client{},
 		userAgent:     cfg.UserAgent,
+		redact:        cfg.Redact,
 		installations: map[int64]*Client{},
 	}
 	if cfg.HTTPClient != nil {
@@ -87,10 +97,15 @@ func NewApp(cfg AppConfig) (*App, error) {
 			a.base = cfg.HTTPClient.Transport
 		}
 	}
+	a.minting = a.base
+	if cfg.Redact != nil {
+		cfg.Redact.AddPEM(cfg.PrivateKey)
+		a.minting = &learningTransport{next: a.base, filter: cfg.Redact}
+	}
 	if a.userAgent == "" {
 		a.userAgent = defaultUserAgent
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.base, a.id, a.key)
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.minting, a.id, a.key)
 	atr.BaseURL = a.tokenBaseURL()
 	a.appClient = a.newGitHubClient(a.scoped(atr))
 	return a, nil
@@ -129,10 +144,11 @@ func (a *App) newGitHubClient(rt http.RoundTripper) *gh.Client {
 	return c
 }
 
-// scoped lets authed add credentials only to requests for the API's own origin; anything else (a codeload
-// or raw download redirect, say) goes out through the base transport without them.
+// scoped lets authed add credentials only to requests for the API's own origin, after filtering their
+// bodies; anything else (a codeload or raw download redirect, say) goes out through the base transport
+// without them.
 func (a *App) scoped(authed http.RoundTripper) http.RoundTripper {
-	return &originScopedTransport{scheme: a.api.Scheme, host: a.api.Host, authed: authed, plain: a.base}
+	return &originScopedTransport{scheme: a.api.Scheme, host: a.api.Host, authed: authed, plain: a.base, filter: a.redact}
 }
 
 // Installation returns the client for one installation of the App. Clients are cached: each keeps its
@@ -145,7 +161,7 @@ func (a *App) Installation(id int64) *Client {
 	}
 	// One apps transport per installation: ghinstallation writes to the apps transport while refreshing,
 	// so sharing one between installations would race.
-	itr := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(a.base, a.id, a.key), id)
+	itr := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(a.minting, a.id, a.key), id)
 	itr.BaseURL = a.tokenBaseURL()
 	rt := a.scoped(itr)
 	c := &Client{

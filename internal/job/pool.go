@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classla/gantry/internal/redact"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -36,6 +37,9 @@ type Pool struct {
 	Reporter      Reporter // optional
 	Observer      Observer // optional
 	Log           *slog.Logger
+	// Redact filters a failed job's error text before it is stored, since reporters post it on GitHub and a
+	// handler's error may quote what a pull request's code printed. Nil stores it as it is.
+	Redact *redact.Filter
 
 	wake chan struct{}
 	once sync.Once
@@ -237,6 +241,7 @@ func (p *Pool) runOne(ctx, jobCtx context.Context, j store.Job) {
 	case err != nil:
 		out = store.Outcome{State: store.Failed, Error: err.Error()}
 	}
+	out.Error = p.Redact.String(out.Error)
 	// The job's outcome must be recorded even while the server is shutting down.
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer fcancel()
