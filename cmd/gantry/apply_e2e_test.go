@@ -15,19 +15,24 @@ import (
 )
 
 const (
-	productionRole = "arn:aws:iam::111111111111:role/gantry-terraform-production"
-	webToken       = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmNsYXNzbGEvbG1zOnJlZjpyZWZzL2hlYWRzL21haW4ifQ.c2lnbmF0dXJl"
+	productionPlanRole = "arn:aws:iam::111111111111:role/gantry-plan-production"
+	productionRole     = "arn:aws:iam::111111111111:role/gantry-terraform-production"
+	webToken           = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmNsYXNzbGEvbG1zOnJlZjpyZWZzL2hlYWRzL21haW4ifQ.c2lnbmF0dXJl"
 )
 
+// productionAWS is the aws block of the project "production": the read-only role for plans of
+// pull requests, the apply role for the merge-time plan and the apply.
+const productionAWS = "    aws: {plan_role_arn: " + productionPlanRole + ", role_arn: " + productionRole + ", region: us-east-1}\n"
+
 // applyServer runs gantry with a web identity token file and the STS fake, for one project
-// "production" with that role, its state in the S3 fake.
+// "production" with those roles, its state in the S3 fake.
 func applyServer(t *testing.T, sts *awsfake.STS) *e2e {
 	t.Helper()
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	writeFile(t, tokenFile, webToken)
 	return startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
 		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" +
-			"    aws: {role_arn: " + productionRole + ", region: us-east-1}\n    backend_config:\n"
+			productionAWS + "    backend_config:\n"
 		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
 		// The fake S3 knows only its own keys; the assumed role's reach Terraform through its environment.
 		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
@@ -76,6 +81,7 @@ func (e *e2e) applyComment(pr int, ok func(string) bool) string {
 func TestAMergeAppliesWithTheAssumedRoleEndToEnd(t *testing.T) {
 	t.Parallel()
 	sts := awsfake.NewSTS(t)
+	sts.AllowRole(productionPlanRole, webToken)
 	sts.AllowRole(productionRole, webToken)
 	e := applyServer(t, sts)
 	envFile := filepath.Join(t.TempDir(), "env.txt")
@@ -97,15 +103,18 @@ func TestAMergeAppliesWithTheAssumedRoleEndToEnd(t *testing.T) {
 	if !ok || !strings.Contains(string(state), `"task-1"`) {
 		t.Errorf("state object missing or without the resources (found %v)", ok)
 	}
-	// STS was asked for the project's role, in a session named after the repository, PR and project.
+	// STS was asked for the plan role for the pull request's plan, then for the apply role for
+	// the merge's plan and apply, each in a session named after the repository, PR and project.
 	issued := sts.Issued()
-	if len(issued) == 0 {
-		t.Fatal("STS issued no credentials")
-	}
+	var roles []string
 	for _, c := range issued {
-		if c.RoleARN != productionRole || c.SessionName != "gantry-lms-pr7-production" || c.Token != webToken {
+		roles = append(roles, c.RoleARN)
+		if c.SessionName != "gantry-lms-pr7-production" || c.Token != webToken {
 			t.Errorf("STS got role %s session %s token %.10s…", c.RoleARN, c.SessionName, c.Token)
 		}
+	}
+	if want := []string{productionPlanRole, productionRole}; fmt.Sprint(roles) != fmt.Sprint(want) {
+		t.Fatalf("STS issued credentials for %v, want %v: the plan role for the pull request, the apply role for the merge", roles, want)
 	}
 	// Terraform ran with the assumed role's credentials and nothing of the server's secrets.
 	env, err := os.ReadFile(envFile)
@@ -150,6 +159,7 @@ func deploymentStates(e *e2e) []string {
 func TestTheDriftGuardHoldsAMovedBaseUntilConfirmed(t *testing.T) {
 	t.Parallel()
 	sts := awsfake.NewSTS(t)
+	sts.AllowRole(productionPlanRole, webToken)
 	sts.AllowRole(productionRole, webToken)
 	e := applyServer(t, sts)
 	head, merged := strings.Repeat("a", 40), strings.Repeat("e", 40)
@@ -179,13 +189,13 @@ func TestTheDriftGuardHoldsAMovedBaseUntilConfirmed(t *testing.T) {
 func TestARejectedTokenIsExplainedOnThePullRequest(t *testing.T) {
 	t.Parallel()
 	sts := awsfake.NewSTS(t)
-	sts.AllowRole(productionRole, "another-token")
+	sts.AllowRole(productionPlanRole, "another-token")
 	e := applyServer(t, sts)
 	head := strings.Repeat("a", 40)
 	e.commit(head, map[string]string{"terraform/production/main.tf": tfFiles(1)})
 	e.pullRequest("opened", githubfake.PR{Number: 9, User: "alice", HeadSHA: head, Files: []string{"terraform/production/main.tf"}})
 	body := e.projectComment(9, "production", contains("InvalidIdentityToken"))
-	for _, want := range []string{productionRole, "sts.amazonaws.com", "repo:"} {
+	for _, want := range []string{productionPlanRole, "sts.amazonaws.com", "repo:"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the refusal does not mention %q:\n%s", want, body)
 		}

@@ -32,6 +32,7 @@ func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
 	})
 	ecs.Rollout("classla-production", "classla-backend", awsfake.Scenario{CompleteAfter: 2})
 	sts := awsfake.NewSTS(t)
+	sts.AllowRole(productionPlanRole, webToken)
 	sts.AllowRole(productionRole, webToken)
 	sts.AllowRole(deployRole, webToken)
 
@@ -39,7 +40,7 @@ func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
 	writeFile(t, tokenFile, webToken)
 	e := startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
 		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" +
-			"    aws: {role_arn: " + productionRole + ", region: us-east-1}\n    backend_config:\n"
+			productionAWS + "    backend_config:\n"
 		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
 		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
 		for k, v := range backend {
@@ -97,7 +98,9 @@ func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
 	for _, c := range sts.Issued() {
 		roles = append(roles, c.RoleARN+" "+c.SessionName)
 	}
-	if !strings.Contains(strings.Join(roles, ","), deployRole+" gantry-lms-pr11-backend") {
-		t.Errorf("STS sessions %v, want the deploy role for backend", roles)
+	want := []string{productionPlanRole + " gantry-lms-pr11-production", productionRole + " gantry-lms-pr11-production",
+		deployRole + " gantry-lms-pr11-backend"}
+	if fmt.Sprint(roles) != fmt.Sprint(want) {
+		t.Errorf("STS sessions %v, want the plan role for the pull request, the apply role for the merge, the deploy role for backend", roles)
 	}
 }

@@ -46,11 +46,11 @@ var brokenFiles = []struct {
 		{9, 28, "projects[0].apply.requires[1]", `"green" is not one of "approved", "mergeable" or "undiverged"`},
 		{9, 35, "projects[0].apply.requires[2]", `"approved" is listed twice`},
 		{11, 17, "projects[0].aws.role_arn", `"arn:aws:iam::1111:role/x" is not an IAM role ARN: expected arn:aws:iam::ACCOUNT_ID:role/NAME`},
-		{12, 15, "projects[0].aws.region", `"us-east" is not an AWS region such as "us-east-1"`},
-		{14, 29, "projects[0].cost.max_monthly_increase", "-5 is negative: set the largest monthly increase in USD that may apply without confirmation, 0 or more"},
-		{16, 11, "services[0].name", `service name "back end" is not a valid name: use letters, digits, ".", "_" and "-"`},
-		{18, 21, "services[0].ecr_repository", `"Classla_Backend" is not an ECR repository name: use lowercase letters, digits and . _ - /`},
-		{19, 77, "services[0].ecs.container", "must not be empty"},
+		{13, 15, "projects[0].aws.region", `"us-east" is not an AWS region such as "us-east-1"`},
+		{15, 29, "projects[0].cost.max_monthly_increase", "-5 is negative: set the largest monthly increase in USD that may apply without confirmation, 0 or more"},
+		{17, 11, "services[0].name", `service name "back end" is not a valid name: use letters, digits, ".", "_" and "-"`},
+		{19, 21, "services[0].ecr_repository", `"Classla_Backend" is not an ECR repository name: use lowercase letters, digits and . _ - /`},
+		{20, 77, "services[0].ecs.container", "must not be empty"},
 	},
 }, {
 	file: "references.yaml",
@@ -91,12 +91,27 @@ var brokenFiles = []struct {
 	want: []Problem{
 		{1, 1, "", "missing required key \"version\": add `version: 1` at the top of the file"},
 		{2, 5, "projects[0]", `missing required key "dir": set it to the Terraform root module's directory, relative to the repository root`},
-		{3, 10, "projects[0].aws", `missing required key "role_arn": set the ARN of the IAM role gantry assumes by web identity`},
+		{3, 10, "projects[0].aws", "names no role: set plan_role_arn (the read-only role plans of pull requests assume) and role_arn (the role the merge-time plan and the apply assume), or leave aws out"},
 		{5, 5, "services[0]", `missing required key "ecr_repository": name the ECR repository the image is pushed to`},
 		{5, 5, "services[0]", `missing required key "aws": set role_arn of the role that may push to ECR and update the ECS service`},
 		{7, 7, "services[0].build", `missing required key "context": set the directory sent to the image build, relative to the repository root`},
 		{8, 10, "services[0].ecs", `missing required key "service": set the ECS service name`},
 		{8, 10, "services[0].ecs", `missing required key "container": set the name of the container in the task definition whose image is replaced`},
+	},
+}, {
+	// Least privilege by phase (SPEC §10): every project that applies with a role also names
+	// the read-only role its pull requests' plans assume, and that role is another one.
+	file: "roles.yaml",
+	want: []Problem{
+		{6, 7, "projects[0].aws", `missing key "plan_role_arn": role_arn is only for the merge-time plan and the apply, so plans of ` +
+			`pull-request code need a read-only role of their own; add plan_role_arn (terraform/modules/github_oidc creates it as ` +
+			`${name_prefix}-plan-${environment}, here probably arn:aws:iam::111111111111:role/gantry-plan-production)`},
+		{10, 26, "projects[1].aws.plan_role_arn", `"arn:aws:iam::111111111111:user/gantry-plan-staging" is not an IAM role ARN: expected arn:aws:iam::ACCOUNT_ID:role/NAME`},
+		{14, 22, "projects[2].aws.plan_role_arn", "is the same role as role_arn, so plans of pull-request code would run with the permissions that apply: name a read-only role here"},
+		{18, 10, "projects[3].aws", `missing key "plan_role_arn": role_arn is only for the merge-time plan and the apply, so plans of ` +
+			`pull-request code need a read-only role of their own; add plan_role_arn (terraform/modules/github_oidc creates it as ` +
+			`${name_prefix}-plan-${environment})`},
+		{24, 77, "services[0].aws.plan_role_arn", "services have no plan phase (a deployment ships merged code with role_arn): remove plan_role_arn; it belongs to projects"},
 	},
 }, {
 	file: "empty.yaml",

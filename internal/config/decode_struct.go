@@ -40,11 +40,17 @@ var missingHints = map[string]string{
 	"Service.ecr_repository": "name the ECR repository the image is pushed to",
 	"Service.ecs":            "set cluster, service and container of the ECS service to deploy",
 	"Service.aws":            "set role_arn of the role that may push to ECR and update the ECS service",
-	"AWS.role_arn":           "set the ARN of the IAM role gantry assumes by web identity",
+	"ServiceAWS.role_arn":    "set the ARN of the IAM role the service's deployments assume by web identity",
 	"Build.context":          "set the directory sent to the image build, relative to the repository root",
 	"ECS.cluster":            "set the ECS cluster name or ARN",
 	"ECS.service":            "set the ECS service name",
 	"ECS.container":          "set the name of the container in the task definition whose image is replaced",
+}
+
+// unknownHints explain keys that look right but do not belong where they are, by "Type.key".
+var unknownHints = map[string]string{
+	"ServiceAWS.plan_role_arn": "services have no plan phase (a deployment ships merged code with role_arn): " +
+		"remove plan_role_arn; it belongs to projects",
 }
 
 func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
@@ -64,7 +70,11 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 		p := joinPath(path, e.name)
 		f, ok := byName[e.name]
 		if !ok {
-			d.ps.fail(nodePosition(e.key), p, "%s", unknownKeyMessage(e.name, names))
+			msg, hinted := unknownHints[v.Type().Name()+"."+e.name]
+			if !hinted {
+				msg = unknownKeyMessage(e.name, names)
+			}
+			d.ps.fail(nodePosition(e.key), p, "%s", msg)
 			continue
 		}
 		d.ps.pos.keys[p] = nodePosition(e.key)

@@ -51,8 +51,19 @@ const (
 	RequireUndiverged = "undiverged"
 )
 
-// AWS is the role a project's or service's AWS steps assume by web identity.
+// AWS is the roles a project's Terraform assumes by web identity, one per phase (SPEC §10):
+// a plan of a pull request's code never gets the role that applies. Validation requires
+// PlanRoleARN whenever RoleARN is set; PlanRoleARN alone is a project gantry only plans with
+// credentials (its merge-time plan and apply run without any).
 type AWS struct {
+	PlanRoleARN string `yaml:"plan_role_arn,omitempty"` // read-only: autoplan and /plan of pull-request code
+	RoleARN     string `yaml:"role_arn,omitempty"`      // the merge-time plan and the apply, /apply under apply.on: comment
+	Region      string `yaml:"region,omitempty"`        // empty: the SDK's default (AWS_REGION)
+}
+
+// ServiceAWS is the role a service's deployments and rollbacks assume by web identity.
+// Services have no plan phase: they ship merged code only, so they have one role.
+type ServiceAWS struct {
 	RoleARN string `yaml:"role_arn" jsonschema:"required"`
 	Region  string `yaml:"region,omitempty"` // empty: the SDK's default (AWS_REGION)
 }
@@ -65,14 +76,14 @@ type Cost struct {
 
 // Service is a container service built and deployed to ECS after the infrastructure.
 type Service struct {
-	Name          string   `yaml:"name" jsonschema:"required"`
-	After         []string `yaml:"after,omitempty"`
-	WhenModified  []string `yaml:"when_modified"` // relative to the repository root
-	Build         Build    `yaml:"build" jsonschema:"required"`
-	ECRRepository string   `yaml:"ecr_repository" jsonschema:"required"`
-	ECS           ECS      `yaml:"ecs" jsonschema:"required"`
-	AWS           AWS      `yaml:"aws" jsonschema:"required"`
-	WaitTimeout   Duration `yaml:"wait_timeout"`
+	Name          string     `yaml:"name" jsonschema:"required"`
+	After         []string   `yaml:"after,omitempty"`
+	WhenModified  []string   `yaml:"when_modified"` // relative to the repository root
+	Build         Build      `yaml:"build" jsonschema:"required"`
+	ECRRepository string     `yaml:"ecr_repository" jsonschema:"required"`
+	ECS           ECS        `yaml:"ecs" jsonschema:"required"`
+	AWS           ServiceAWS `yaml:"aws" jsonschema:"required"`
+	WaitTimeout   Duration   `yaml:"wait_timeout"`
 }
 
 // Build says how a service's image is built.

@@ -28,8 +28,9 @@ func TestParseReadsTheSpecExample(t *testing.T) {
 			Autoplan:         true,
 			BackendConfig:    map[string]string{"key": "production.tfstate"},
 			Apply:            Apply{On: "merge", Requires: []string{"approved"}},
-			AWS:              AWS{RoleARN: "arn:aws:iam::111111111111:role/gantry-terraform-production", Region: "us-east-1"},
-			Cost:             Cost{UsageFile: "cost-usage.yml", MaxMonthlyIncrease: ptr(200.0)},
+			AWS: AWS{PlanRoleARN: "arn:aws:iam::111111111111:role/gantry-plan-production",
+				RoleARN: "arn:aws:iam::111111111111:role/gantry-terraform-production", Region: "us-east-1"},
+			Cost: Cost{UsageFile: "cost-usage.yml", MaxMonthlyIncrease: ptr(200.0)},
 		}},
 		Services: []Service{{
 			Name:         "backend",
@@ -43,7 +44,7 @@ func TestParseReadsTheSpecExample(t *testing.T) {
 			},
 			ECRRepository: "classla-backend",
 			ECS:           ECS{Cluster: "classla-production", Service: "classla-backend", Container: "backend"},
-			AWS:           AWS{RoleARN: "arn:aws:iam::111111111111:role/gantry-deploy-backend", Region: "us-east-1"},
+			AWS:           ServiceAWS{RoleARN: "arn:aws:iam::111111111111:role/gantry-deploy-backend", Region: "us-east-1"},
 			WaitTimeout:   Duration(10 * time.Minute),
 		}},
 	}
@@ -85,7 +86,7 @@ services:
 			Build:         Build{Context: "services/api", Dockerfile: "services/api/Dockerfile"},
 			ECRRepository: "api",
 			ECS:           ECS{Cluster: "prod", Service: "api", Container: "app"},
-			AWS:           AWS{RoleARN: "arn:aws:iam::222222222222:role/deploy"},
+			AWS:           ServiceAWS{RoleARN: "arn:aws:iam::222222222222:role/deploy"},
 			WaitTimeout:   Duration(10 * time.Minute),
 		}}},
 	}, {
@@ -140,7 +141,8 @@ func TestParseFollowsAnchorsAndMergeKeys(t *testing.T) {
 		Name: "staging", Dir: "terraform/envs/staging", Workspace: "default", Autoplan: true,
 		WhenModified: []string{"*.tf", "*.tf.json", "*.tfvars", ".terraform.lock.hcl"},
 		Apply:        Apply{On: "comment", Requires: []string{"approved"}},
-		AWS:          AWS{RoleARN: "arn:aws:iam::111111111111:role/gantry-terraform", Region: "us-east-1"},
+		AWS: AWS{PlanRoleARN: "arn:aws:iam::111111111111:role/gantry-plan",
+			RoleARN: "arn:aws:iam::111111111111:role/gantry-terraform", Region: "us-east-1"},
 	}
 	if diff := cmp.Diff(want, *staging); diff != "" {
 		t.Errorf("staging (-want +got):\n%s", diff)
@@ -224,5 +226,18 @@ func TestParseFileNamesAMissingFile(t *testing.T) {
 	}
 	if want := "reading gantry configuration: open testdata/no-such.yaml: no such file or directory"; err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
+	}
+}
+
+// A project may plan with a role and apply without one; nothing falls back to the other key.
+func TestParseKeepsAPlanOnlyProjectWithoutAnApplyRole(t *testing.T) {
+	t.Parallel()
+	r, err := ParseFile("testdata/plan-only.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := AWS{PlanRoleARN: "arn:aws:iam::111111111111:role/gantry-plan-audit", Region: "eu-west-1"}
+	if diff := cmp.Diff(want, r.Projects[0].AWS); diff != "" {
+		t.Errorf("aws (-want +got):\n%s", diff)
 	}
 }

@@ -148,8 +148,11 @@ func TestSchemaMirrorsValidationAndDefaults(t *testing.T) {
 		{"$defs/name/pattern", namePattern.String()},
 		{"$defs/project/properties/workspace/pattern", workspacePattern.String()},
 		{"$defs/project/properties/terraform_version/pattern", versionPattern.String()},
+		{"$defs/aws/properties/plan_role_arn/pattern", roleARNPattern.String()},
 		{"$defs/aws/properties/role_arn/pattern", roleARNPattern.String()},
 		{"$defs/aws/properties/region/pattern", regionPattern.String()},
+		{"$defs/service_aws/properties/role_arn/pattern", roleARNPattern.String()},
+		{"$defs/service_aws/properties/region/pattern", regionPattern.String()},
 		{"$defs/service/properties/ecr_repository/pattern", ecrRepoPattern.String()},
 		{"$defs/apply/properties/on/enum", []any{ApplyOnMerge, ApplyOnComment}},
 		{"$defs/apply/properties/requires/items/enum", []any{RequireApproved, RequireMergeable, RequireUndiverged}},
@@ -250,5 +253,56 @@ func TestSchemaRejectsWhatItCanExpress(t *testing.T) {
 				t.Errorf("schema rejects a config whose only problems it cannot express: %v", err)
 			}
 		})
+	}
+}
+
+// The schema says what validation says about a project's roles by phase, so an editor flags an
+// apply role without a plan role as the file is written.
+func TestSchemaChecksTheRolesOfEachPhase(t *testing.T) {
+	t.Parallel()
+	sch := compileSchema(t)
+	const (
+		plan  = `"arn:aws:iam::111111111111:role/gantry-plan-production"`
+		apply = `"arn:aws:iam::111111111111:role/gantry-terraform-production"`
+		svc   = `build: {context: b}, ecr_repository: b, ecs: {cluster: c, service: s, container: b}`
+	)
+	tests := []struct {
+		name  string
+		aws   string
+		valid bool
+	}{
+		{"a project with both roles", `{dir: x, aws: {plan_role_arn: ` + plan + `, role_arn: ` + apply + `}}`, true},
+		{"a project that only plans with a role", `{dir: x, aws: {plan_role_arn: ` + plan + `}}`, true},
+		{"a project with an apply role and no plan role", `{dir: x, aws: {role_arn: ` + apply + `}}`, false},
+		{"a project whose aws names no role", `{dir: x, aws: {region: us-east-1}}`, false},
+		{"a plan role that is not a role ARN", `{dir: x, aws: {plan_role_arn: "gantry-plan", role_arn: ` + apply + `}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc := "version: 1\nprojects:\n  - " + tt.aws + "\n"
+			checkSchema(t, sch, doc, tt.valid)
+		})
+	}
+	t.Run("a service with a plan role", func(t *testing.T) {
+		t.Parallel()
+		doc := "version: 1\nservices:\n  - {name: b, " + svc + ", aws: {role_arn: " + apply + ", plan_role_arn: " + plan + "}}\n"
+		checkSchema(t, sch, doc, false)
+	})
+}
+
+// checkSchema validates a .gantry.yaml written out in the test against the schema and against
+// Parse, which must agree.
+func checkSchema(t *testing.T, sch *jsonschema.Schema, doc string, valid bool) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), ".gantry.yaml")
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(yamlToJSON(t, file)); (err == nil) != valid {
+		t.Errorf("schema accepts %q: %v, want %v (%v)", doc, err == nil, valid, err)
+	}
+	if _, err := Parse([]byte(doc)); (err == nil) != valid {
+		t.Errorf("Parse accepts %q: %v, want %v (%v)", doc, err == nil, valid, err)
 	}
 }

@@ -69,7 +69,7 @@ func validateProject(p *Project, at string, ps *problems) (dirOK bool) {
 	checkOneOf(ps, at+".apply.on", p.Apply.On, applyOns)
 	checkSubset(ps, at+".apply.requires", p.Apply.Requires, requires)
 	if ps.pos.written(at + ".aws") {
-		validateAWS(p.AWS, at+".aws", ps)
+		validateProjectAWS(p.AWS, at+".aws", ps)
 	}
 	if f := p.Cost.UsageFile; f != "" {
 		checkRelPath(ps, at+".cost.usage_file", f, p.Dir)
@@ -141,7 +141,8 @@ func validateService(s *Service, at string, ps *problems, projects map[string]st
 			ps.at(at+".ecs."+f.key, "must not be empty")
 		}
 	}
-	validateAWS(s.AWS, at+".aws", ps)
+	checkRoleARN(ps, at+".aws.role_arn", s.AWS.RoleARN)
+	checkRegion(ps, at+".aws.region", s.AWS.Region)
 	if s.WaitTimeout <= 0 {
 		ps.at(at+".wait_timeout", "%s is not a positive duration: set how long to wait for the deployment, such as 10m", s.WaitTimeout)
 	}
@@ -160,12 +161,54 @@ func validateServiceName(s *Service, at string, ps *problems, projects, seen map
 	}
 }
 
-func validateAWS(a AWS, at string, ps *problems) {
-	if !roleARNPattern.MatchString(a.RoleARN) {
-		ps.at(at+".role_arn", "%q is not an IAM role ARN: expected arn:aws:iam::ACCOUNT_ID:role/NAME", a.RoleARN)
+// validateProjectAWS checks a project's roles: least privilege by phase (SPEC §10) means a
+// project that has an apply role must also name the read-only role its pull requests' plans
+// assume, and that role must be another one.
+func validateProjectAWS(a AWS, at string, ps *problems) {
+	plan, apply := ps.pos.written(at+".plan_role_arn"), ps.pos.written(at+".role_arn")
+	switch {
+	case !plan && !apply:
+		ps.at(at, "names no role: set plan_role_arn (the read-only role plans of pull requests assume) and "+
+			"role_arn (the role the merge-time plan and the apply assume), or leave aws out")
+	case !plan:
+		ps.at(at, "missing key \"plan_role_arn\": role_arn is only for the merge-time plan and the apply, so plans of "+
+			"pull-request code need a read-only role of their own; add plan_role_arn (terraform/modules/github_oidc "+
+			"creates it as ${name_prefix}-plan-${environment}%s)", likelyPlanRole(a.RoleARN))
 	}
-	if a.Region != "" && !regionPattern.MatchString(a.Region) {
-		ps.at(at+".region", "%q is not an AWS region such as \"us-east-1\"", a.Region)
+	if plan {
+		checkRoleARN(ps, at+".plan_role_arn", a.PlanRoleARN)
+	}
+	if apply {
+		checkRoleARN(ps, at+".role_arn", a.RoleARN)
+	}
+	if plan && apply && a.PlanRoleARN == a.RoleARN && a.RoleARN != "" {
+		ps.at(at+".plan_role_arn", "is the same role as role_arn, so plans of pull-request code would run with the "+
+			"permissions that apply: name a read-only role here")
+	}
+	checkRegion(ps, at+".region", a.Region)
+}
+
+// likelyPlanRole suggests the plan role terraform/modules/github_oidc creates beside an apply
+// role it created (NAME_PREFIX-terraform-ENV → NAME_PREFIX-plan-ENV), or "".
+func likelyPlanRole(applyARN string) string {
+	m := moduleApplyRole.FindStringSubmatch(applyARN)
+	if m == nil {
+		return ""
+	}
+	return ", here probably " + m[1] + m[2] + "-plan-" + m[3]
+}
+
+var moduleApplyRole = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-]+/)*)([A-Za-z0-9_+=,.@-]+)-terraform-([A-Za-z0-9_+=,.@-]+)$`)
+
+func checkRoleARN(ps *problems, at, arn string) {
+	if !roleARNPattern.MatchString(arn) {
+		ps.at(at, "%q is not an IAM role ARN: expected arn:aws:iam::ACCOUNT_ID:role/NAME", arn)
+	}
+}
+
+func checkRegion(ps *problems, at, region string) {
+	if region != "" && !regionPattern.MatchString(region) {
+		ps.at(at, "%q is not an AWS region such as \"us-east-1\"", region)
 	}
 }
 

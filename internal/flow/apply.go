@@ -42,9 +42,9 @@ type ApplySpec struct {
 	SavedPlan bool `json:"saved_plan,omitempty"`
 }
 
-// Credentials turns a project's or service's role into the environment of one run, by web
-// identity; internal/aws implements it. The session is named after repo, ref (a pull request or
-// a commit) and the project or service.
+// Credentials turns a role into the environment of one run, by web identity; internal/aws
+// implements it. role holds the one role picked for the run's phase (RoleARN) and its region;
+// the session is named after repo, ref (a pull request or a commit) and the project or service.
 type Credentials interface {
 	Env(ctx context.Context, role config.AWS, repo, ref, name string) (map[string]string, error)
 }
@@ -153,7 +153,8 @@ func (r *applyRun) start(ctx context.Context) error {
 
 func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
-	env, err := t.roleEnv(ctx, p.AWS, p.Name, s.Number, s.SHA)
+	// Merged code, or the saved plan `/apply` applies under apply.on: comment: the apply role.
+	env, err := t.roleEnv(ctx, projectRole(p, phaseApply), s.Number, s.SHA)
 	if err != nil {
 		r.c.Error = wordwrap.WrapString(err.Error(), 100)
 		return applyResult{}, err
@@ -333,19 +334,4 @@ func (r *applyRun) report(ctx context.Context, runErr error) error {
 		return err
 	}
 	return t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, state, title, "", "")
-}
-
-// roleEnv assumes the project's role, when it has one, for a run's environment.
-func (t *task[S]) roleEnv(ctx context.Context, role config.AWS, name string, pr int, sha string) (map[string]string, error) {
-	if role.RoleARN == "" {
-		return nil, nil
-	}
-	if t.Credentials == nil {
-		return nil, fmt.Errorf("%s has aws.role_arn %s, but this server has no web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE", name, role.RoleARN)
-	}
-	ref := short(sha)
-	if pr != 0 {
-		ref = fmt.Sprintf("pr%d", pr)
-	}
-	return t.Credentials.Env(ctx, role, t.Repo.Name, ref, name)
 }

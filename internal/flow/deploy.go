@@ -172,7 +172,7 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 // ship checks the repository out and hands it to the Shipper with the service's credentials.
 func ship(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 	s, svc := t.Spec, t.Spec.Service
-	env, err := t.roleEnv(ctx, svc.AWS, svc.Name, s.Number, s.SHA)
+	env, err := t.roleEnv(ctx, serviceRole(svc), s.Number, s.SHA)
 	if err != nil {
 		return ShipResult{}, err
 	}

@@ -15,12 +15,17 @@ import (
 	"github.com/classla/gantry/internal/webhook"
 )
 
-// Policy is the server-wide admission policy, applied before any job is queued.
+// Policy is the server-wide policy: admission, applied before any job is queued, and the AWS
+// roles jobs may assume.
 type Policy struct {
 	// RepoAllowed reports whether gantry works on a repository (GANTRY_REPO_ALLOWLIST); nil allows all.
 	RepoAllowed func(fullName string) bool
 	// AllowForkPRs plans pull requests whose head is in a fork (GANTRY_ALLOW_FORK_PRS).
 	AllowForkPRs bool
+	// RoleAllowed reports whether a repository (owner/name) may have gantry assume roleARN
+	// (GANTRY_ROLE_ALLOWLIST); nil allows every role. It is asked before every role is assumed,
+	// for plans, applies, deployments and rollbacks alike.
+	RoleAllowed func(repo, roleARN string) bool
 }
 
 // Intake routes deliveries to jobs. It implements webhook.Router.

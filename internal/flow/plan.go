@@ -141,7 +141,8 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 // Terraform never ran); err is set when planning failed.
 func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment, res *planResult, err error) {
 	s, p := t.Spec, t.Spec.Project
-	env, err := t.roleEnv(ctx, p.AWS, p.Name, s.Number, s.HeadSHA)
+	// A pull request's code: its author controls it, so it gets the read-only plan role.
+	env, err := t.roleEnv(ctx, projectRole(p, phasePlan), s.Number, s.HeadSHA)
 	if err != nil {
 		// The explanation is a paragraph of gantry's own: wrapped, so the comment's code block does not scroll.
 		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,

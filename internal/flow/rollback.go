@@ -177,7 +177,7 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "rolling back", "", ""); err != nil {
 		return nil, err
 	}
-	env, err := t.roleEnv(ctx, svc.AWS, svc.Name, 0, target.SHA)
+	env, err := t.roleEnv(ctx, serviceRole(svc), 0, target.SHA)
 	var res ShipResult
 	if err == nil {
 		res, err = t.Shipper.Rollback(ctx, RollbackRequest{Service: svc, TaskDefinition: target.TaskDefAfter, Env: env})
