@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -39,6 +40,9 @@ func (s *Sandbox) CheckReach(path, what string, exec bool) error {
 	}
 	for _, dir := range chain {
 		fi, err := os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) && !exec {
+			break // the server creates the rest, with modes of its own choosing
+		}
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", what, path, err)
 		}
@@ -74,6 +78,15 @@ func (s *Sandbox) CheckHidden(path, what string) error {
 	}
 	// Every group the user's processes may have, the docker CLI's included.
 	groups := append([]uint32{s.gid, s.trustedGID, s.prGID}, s.userGroups...)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	for dir := filepath.Dir(abs); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if d, err := os.Stat(dir); err == nil && !s.may(d, permExec, groups) {
+			return nil // a directory on the way keeps the user out
+		}
+	}
 	if s.may(fi, permRead, groups) || s.may(fi, permWrite, groups) {
 		mode := "600"
 		if fi.IsDir() {

@@ -174,8 +174,11 @@ func TestAJobsProcessesDoNotOutliveIt(t *testing.T) {
 	dataDir, _ := serverFiles(t)
 	j := jail(t, s, dataDir)
 	src, _ := j.Private("src-")
-	// setsid leaves the process group Stop kills: only the job's group finds it.
-	out, ok := sh(t, s, sandbox.Run{Jail: j, Dir: src}, "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!")
+	// setsid leaves the process group Stop kills: only the job's group finds it. The pid file is
+	// written after setsid, so the script returns only once the daemon has left the group.
+	out, ok := sh(t, s, sandbox.Run{Jail: j, Dir: src},
+		`setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &
+while [ ! -s daemon.pid ]; do sleep 0.01; done; cat daemon.pid`)
 	if !ok {
 		t.Fatalf("starting the daemon: %s", out)
 	}
@@ -368,4 +371,29 @@ func TestResolve(t *testing.T) {
 			t.Errorf("On=%v warning %q", s.On(), s.Warning())
 		}
 	})
+}
+
+func TestCheckHiddenAcceptsAFileBehindAClosedDirectory(t *testing.T) {
+	s := sandboxtest.New(t)
+	dir := sandboxtest.Reachable(t, t.TempDir())
+	closed := filepath.Join(dir, "secrets")
+	if err := os.Mkdir(closed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	token := filepath.Join(closed, "token")
+	if err := os.WriteFile(token, []byte("T"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckHidden(token, "the token"); err != nil {
+		t.Errorf("a readable file in a 0700 directory of root's was taken as readable: %v", err)
+	}
+	if out, ok := sh(t, s, sandbox.Run{}, "cat "+token); ok {
+		t.Errorf("the kernel let the sandbox read %s: %s", token, out)
+	}
+	if err := os.Chmod(closed, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckHidden(token, "the token"); err == nil {
+		t.Error("a world-readable file in a passable directory was taken as hidden")
+	}
 }

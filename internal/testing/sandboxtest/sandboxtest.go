@@ -55,6 +55,17 @@ func Reachable(t testing.TB, dir string) string {
 	return dir
 }
 
+// Shared is a new directory every user may write to, for a test whose Terraform, running as the
+// sandbox user, leaves files for the test to read.
+func Shared(t testing.TB) string {
+	t.Helper()
+	dir := Reachable(t, t.TempDir())
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 var copies sync.Map // binary path → *copied
 
 type copied struct {
