@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/classla/gantry/internal/redact"
 	"github.com/classla/gantry/internal/terraform"
 )
 
@@ -67,5 +68,26 @@ func TestAPlanWhoseJSONIsOverTheLimitFails(t *testing.T) {
 	}
 	if res != nil && len(res.JSON) > 0 {
 		t.Errorf("a cut JSON was handed on (%d bytes)", len(res.JSON))
+	}
+}
+
+// A plan that prints a credential it holds (it can: they are in its environment) hands on the
+// credential redacted, before its output is ever cut into comment parts.
+func TestWhatAStepPrintsIsRedactedAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, map[string]string{"FAKE_FAIL": "plan"})
+	red := redact.New()
+	red.Add("diagnostic line 7")
+	r, err := terraform.New(f.bin, terraform.Options{Redact: red})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Plan(context.Background(), terraform.PlanRequest{Dir: t.TempDir(), PlanFile: "p"})
+	var re *terraform.RunError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a *RunError", err)
+	}
+	if strings.Contains(re.Stderr, "diagnostic line 7") || !strings.Contains(re.Stderr, redact.Replacement) {
+		t.Errorf("stderr was not redacted:\n%s", re.Stderr)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classla/gantry/internal/redact"
 	"github.com/classla/gantry/internal/sandbox"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// can print without end, and what is kept is stored and posted. Past it, the text says what was
 	// cut, and a plan whose JSON is cut fails.
 	MaxOutput int
+	// Redact filters what a step printed before anything else sees it, so a secret a plan prints is
+	// gone before its output is cut into comment parts (a cut could split it past recognition).
+	// nil: nothing is filtered.
+	Redact *redact.Filter
 	// Timeout bounds one Plan or Apply, every step included. Zero: only the caller's context bounds it.
 	Timeout time.Duration
 	// LockTimeout is how long plan and apply wait for the state lock (-lock-timeout).

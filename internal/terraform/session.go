@@ -73,7 +73,8 @@ func (s *session) run(ctx context.Context, step string, args []string, ok ...int
 		// beside the server reading what the step wrote.
 		s.proc.Jail.Reap()
 	}
-	out := output{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), stdoutCut: stdout.cut}
+	out := output{stdout: s.r.opts.Redact.String(stdout.String()), stderr: s.r.opts.Redact.String(stderr.String()),
+		code: cmd.ProcessState.ExitCode(), stdoutCut: stdout.cut}
 	if err = s.judge(ctx, cmd, err, out.code, ok); err != nil {
 		err = &RunError{Step: step, Stdout: out.stdout, Stderr: out.stderr, Err: err}
 	}
