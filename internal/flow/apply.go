@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,8 +16,10 @@ import (
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/plan"
 	"github.com/classla/gantry/internal/render"
+	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/terraform"
+	"github.com/classla/gantry/internal/workdir"
 )
 
 // KindApply plans a project at a merge commit (or a direct push) and applies that plan when
@@ -172,14 +173,15 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	}
 	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
 	if s.SavedPlan {
-		if err := r.writeSavedPlan(ctx, planFile); err != nil {
+		if err := r.writeSavedPlan(ctx, dir, filepath.Base(planFile)); err != nil {
 			r.c.Error = err.Error()
 			return applyResult{}, err
 		}
-		return r.apply(ctx, projectDir, planFile, env)
+		return r.apply(ctx, dir, projectDir, planFile, env)
 	}
 	pr, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
-		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile,
+		Jail: dir.Jail, Trust: r.trust()})
 	r.version(pr)
 	if err != nil {
 		r.c.Error = failureText(err)
@@ -193,11 +195,21 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	if held := r.hold(ctx, summary, pr.JSON); held != "" {
 		return applyResult{Held: held}, nil
 	}
-	return r.apply(ctx, projectDir, planFile, env)
+	return r.apply(ctx, dir, projectDir, planFile, env)
+}
+
+// trust is what the apply's run may share: a commit of the default branch (a merge or a push) is
+// trusted; `/apply` of a pull request's own commit (apply.on: comment) runs the pull request's code
+// and gets the pull requests' plugin cache.
+func (r *applyRun) trust() sandbox.Trust {
+	if r.t.Spec.SavedPlan {
+		return sandbox.PullRequest
+	}
+	return sandbox.Trusted
 }
 
 // writeSavedPlan puts the plan saved for the pull request's head commit where apply reads it.
-func (r *applyRun) writeSavedPlan(ctx context.Context, planFile string) error {
+func (r *applyRun) writeSavedPlan(ctx context.Context, dir *workdir.Dir, planFile string) error {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
 	saved, err := t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
 	if err != nil {
@@ -207,14 +219,15 @@ func (r *applyRun) writeSavedPlan(ctx context.Context, planFile string) error {
 		return fmt.Errorf("the saved plan of %s is of commit %s, not %s: comment `/plan -p %s` and apply again",
 			p.Name, short(saved.SHA), short(s.SHA), p.Name)
 	}
-	return os.WriteFile(planFile, saved.File, 0o600)
+	return dir.WriteFile(planFile, saved.File)
 }
 
 // apply applies planFile and records the output for the comment.
-func (r *applyRun) apply(ctx context.Context, projectDir, planFile string, env map[string]string) (applyResult, error) {
+func (r *applyRun) apply(ctx context.Context, dir *workdir.Dir, projectDir, planFile string, env map[string]string) (applyResult, error) {
 	t, p := r.t, r.t.Spec.Project
 	ar, err := t.Terraform.Apply(ctx, terraform.ApplyRequest{Dir: projectDir, Workspace: p.Workspace,
-		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+		BackendConfig: p.BackendConfig, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile,
+		Jail: dir.Jail, Trust: r.trust()})
 	if ar != nil {
 		r.c.Output, r.c.Duration = ar.Log, ar.Duration
 	}

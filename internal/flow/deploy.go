@@ -12,6 +12,7 @@ import (
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/render"
+	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -46,7 +47,8 @@ type RollbackRequest struct {
 // ShipRequest is a service to build from a checkout and deploy.
 type ShipRequest struct {
 	Service config.Service
-	Dir     string // the repository checked out at SHA
+	Dir     string        // the repository checked out at SHA
+	Jail    *sandbox.Jail // the job's place in the sandbox, where the build's processes run
 	SHA     string
 	Branch  string
 	Repo    string            // owner/name, for the image's source label
@@ -181,7 +183,7 @@ func ship(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 		return ShipResult{}, err
 	}
 	defer t.remove(dir)
-	return t.Shipper.Ship(ctx, ShipRequest{Service: svc, Dir: dir.Path, SHA: s.SHA, Branch: s.Branch,
+	return t.Shipper.Ship(ctx, ShipRequest{Service: svc, Dir: dir.Path, Jail: dir.Jail, SHA: s.SHA, Branch: s.Branch,
 		Repo: t.Repo.String(), Env: env})
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/plan"
 	"github.com/classla/gantry/internal/render"
+	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/terraform"
 	"github.com/classla/gantry/internal/workdir"
@@ -160,8 +160,10 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
 	c = &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
 		Apply: render.ApplyMode(p.Apply.On)}
+	// A pull request's code: its run gets the pull requests' plugin cache, never the trusted one.
 	r, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
-		BackendConfig: p.BackendConfig, Args: s.Args, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile})
+		BackendConfig: p.BackendConfig, Args: s.Args, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile,
+		Jail: dir.Jail, Trust: sandbox.PullRequest})
 	if r != nil {
 		c.TerraformVersion, c.Duration, c.Output = r.Version.Version, r.Duration, r.Text
 		if r.Version.Flavor == terraform.FlavorTofu {
@@ -184,7 +186,8 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	var exceeded bool
 	var delta *float64
 	c.Cost, delta, exceeded = estimateCost(ctx, t, dir, r.JSON)
-	file, err := os.ReadFile(planFile)
+	// Read without following links: the plan's processes could have replaced the file with one.
+	file, err := dir.ReadFile(filepath.Base(planFile))
 	if err != nil {
 		return c, nil, fmt.Errorf("reading the plan file of %s: %w", p.Name, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
+	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/terraform"
 	"github.com/classla/gantry/internal/testing/fixtures"
@@ -71,24 +72,32 @@ func keyOf(roleARN string) string { return roleARN[strings.LastIndex(roleARN, "/
 // keyTerraform is fakeTerraform recording which role's key each plan and apply ran with.
 type keyTerraform struct {
 	fakeTerraform
-	mu   sync.Mutex
-	runs []string // "plan gantry-plan-production", "apply …"
+	mu     sync.Mutex
+	runs   []string // "plan gantry-plan-production", "apply …"
+	trusts []string // "plan pull-request", "apply trusted": which plugin cache each run was given
 }
 
 func (k *keyTerraform) Plan(ctx context.Context, req terraform.PlanRequest) (*terraform.PlanResult, error) {
-	k.record("plan", req.Env)
+	k.record("plan", req.Env, req.Trust)
 	return k.fakeTerraform.Plan(ctx, req)
 }
 
 func (k *keyTerraform) Apply(ctx context.Context, req terraform.ApplyRequest) (*terraform.ApplyResult, error) {
-	k.record("apply", req.Env)
+	k.record("apply", req.Env, req.Trust)
 	return k.fakeTerraform.Apply(ctx, req)
 }
 
-func (k *keyTerraform) record(step string, env map[string]string) {
+func (k *keyTerraform) record(step string, env map[string]string, trust sandbox.Trust) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.runs = append(k.runs, strings.TrimSpace(step+" "+env["AWS_ACCESS_KEY_ID"]))
+	k.trusts = append(k.trusts, step+" "+trust.String())
+}
+
+func (k *keyTerraform) trusted() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.trusts...)
 }
 
 func (k *keyTerraform) ran() []string {
@@ -135,6 +144,7 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 		steps   func(t *testing.T, w *world)
 		assumed []string
 		ran     []string
+		trusts  []string // the plugin cache of each run: a pull request's code never gets the trusted one
 	}{{
 		name:  "autoplan plans the pull request's code with the plan role",
 		apply: "merge",
@@ -143,6 +153,7 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 		},
 		assumed: []string{planRole},
 		ran:     []string{"plan gantry-plan-production"},
+		trusts:  []string{"plan pull-request"},
 	}, {
 		name:  "/plan plans with the plan role",
 		apply: "merge",
@@ -151,6 +162,7 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 		},
 		assumed: []string{planRole},
 		ran:     []string{"plan gantry-plan-production"},
+		trusts:  []string{"plan pull-request"},
 	}, {
 		name:  "a merge plans the merge commit and applies it with the apply role",
 		apply: "merge",
@@ -160,6 +172,7 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 		},
 		assumed: []string{planRole, applyRole},
 		ran:     []string{"plan gantry-plan-production", "plan gantry-terraform-production", "apply gantry-terraform-production"},
+		trusts:  []string{"plan pull-request", "plan trusted", "apply trusted"},
 	}, {
 		name:  "/apply under apply.on: comment applies the saved plan with the apply role",
 		apply: "comment",
@@ -169,6 +182,8 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 		},
 		assumed: []string{planRole, applyRole},
 		ran:     []string{"plan gantry-plan-production", "apply gantry-terraform-production"},
+		// The saved plan is the pull request's own code, applied before merge.
+		trusts: []string{"plan pull-request", "apply pull-request"},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -180,6 +195,9 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 			}
 			if got := tf.ran(); fmt.Sprint(got) != fmt.Sprint(c.ran) {
 				t.Errorf("Terraform ran %q, want %q", got, c.ran)
+			}
+			if got := tf.trusted(); fmt.Sprint(got) != fmt.Sprint(c.trusts) {
+				t.Errorf("the runs got the plugin caches %q, want %q", got, c.trusts)
 			}
 		})
 	}

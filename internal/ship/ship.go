@@ -67,6 +67,7 @@ func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResu
 		return flow.ShipResult{TaskDefBefore: out.TaskDefBefore}, err
 	}
 	img, err := s.Builder.Build(ctx, build.Request{
+		Jail:       req.Jail,
 		Context:    filepath.Join(req.Dir, svc.Build.Context),
 		Dockerfile: dockerfile(req.Dir, svc.Build.Dockerfile),
 		BaseImage:  svc.Build.BaseImage,
