@@ -12,6 +12,7 @@ import (
 	"github.com/classla/gantry/internal/testing/fixtures"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/s3fake"
+	"github.com/classla/gantry/internal/testing/sandboxtest"
 )
 
 const (
@@ -84,7 +85,7 @@ func TestAMergeAppliesWithTheAssumedRoleEndToEnd(t *testing.T) {
 	sts.AllowRole(productionPlanRole, webToken)
 	sts.AllowRole(productionRole, webToken)
 	e := applyServer(t, sts)
-	envFile := filepath.Join(t.TempDir(), "env.txt")
+	envFile := filepath.Join(sandboxtest.Shared(t), "env.txt") // Terraform runs as the sandbox user
 	head, merged := strings.Repeat("a", 40), strings.Repeat("d", 40)
 	e.commit(head, map[string]string{"terraform/production/main.tf": probe(2, envFile)})
 	e.commit(merged, map[string]string{"terraform/production/main.tf": probe(2, envFile)})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
+	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
 )
@@ -73,7 +74,7 @@ func runDeploy(ctx context.Context, e *env, o deployOptions) error {
 	if err != nil {
 		return err
 	}
-	s := &ship.Shipper{Builder: chooseBuilder(ctx, e.getenv("GANTRY_BUILDER"), discardLog()), Poll: pollInterval(e),
+	s := &ship.Shipper{Builder: chooseBuilder(ctx, e.getenv("GANTRY_BUILDER"), sandbox.Off(""), discardLog()), Poll: pollInterval(e),
 		Getenv: e.getenv, DryRun: o.dryRun, Out: e.stdout}
 	repo := o.repo
 	if repo == "" {

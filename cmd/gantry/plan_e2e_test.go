@@ -68,6 +68,14 @@ func startServer(t testing.TB, binEnv string, config func(s3 *s3fake.Server, fla
 // startServerEnv is startServer with more variables in the server's environment.
 func startServerEnv(t testing.TB, binEnv string, config func(s3 *s3fake.Server, flavor string) string, extra map[string]string) *e2e {
 	t.Helper()
+	return startServerWith(t, binEnv, config, extra, nil)
+}
+
+// startServerWith is startServerEnv that lets before see the fake GitHub before the server starts
+// (to write the App's key to a file, say).
+func startServerWith(t testing.TB, binEnv string, config func(s3 *s3fake.Server, flavor string) string, extra map[string]string,
+	before func(*githubfake.Server)) *e2e {
+	t.Helper()
 	bin := os.Getenv(binEnv)
 	if bin == "" {
 		t.Fatalf("%s is not set: run the tests with `make test`, which builds the binary into bin/", binEnv)
@@ -90,9 +98,12 @@ func startServerEnv(t testing.TB, binEnv string, config func(s3 *s3fake.Server, 
 	fake.SetFile(e2eRepo, "main", ".gantry.yaml", cfg)
 
 	vars := serverEnv(t, fake)
-	vars["GANTRY_TERRAFORM_BIN"] = bin
+	vars["GANTRY_TERRAFORM_BIN"] = reachableBinary(t, bin)
 	for k, v := range extra {
 		vars[k] = v
+	}
+	if before != nil {
+		before(fake)
 	}
 	s, err := gantryconfig.LoadServer(nil, func(k string) string { return vars[k] })
 	if err != nil {
@@ -118,6 +129,7 @@ func startServerEnv(t testing.TB, binEnv string, config func(s3 *s3fake.Server, 
 	case addr := <-ready:
 		return &e2e{t: t, gh: fake, s3: s3, base: "http://" + addr, logs: logs}
 	case err := <-done:
+		done <- nil // for the cleanup, which waits for the server to stop
 		t.Fatalf("server stopped at start: %v\n%s", err, logs)
 	}
 	return nil

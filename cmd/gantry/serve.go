@@ -21,6 +21,7 @@ import (
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/metrics"
 	"github.com/classla/gantry/internal/redact"
+	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
@@ -68,11 +69,39 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 			"min_length", redact.MinLength)
 	}
 
+	// The sandbox first: it sets the data directory's mode before anything is written there.
+	sb, warnings, err := prepareSandbox(sandboxSetup{User: s.SandboxUser, DataDir: s.DataDir, TerraformBin: s.TerraformBin})
+	if err != nil {
+		return &usageError{err}
+	}
+	if sb.On() {
+		log.Info("sandbox", "user", sb.User())
+	}
+	if !s.RoleAllowlistSet() {
+		warnings = append(warnings, "GANTRY_ROLE_ALLOWLIST is unset, so a repository's .gantry.yaml may name any AWS role this "+
+			"server's web identity can assume: set it to OWNER/REPO-GLOB=ROLE-ARN-GLOB entries (SPEC §10)")
+	}
+
 	st, singleReplica, err := openStore(ctx, s)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// Only now do the database's files exist, and each must be the server's alone.
+	dbPath, _ := s.SQLitePath()
+	if err := checkSecretFiles(sb, map[string]string{
+		"the database (GANTRY_DATABASE_URL)":                         dbPath,
+		"the database's write-ahead log":                             dbPath + "-wal",
+		"the database's shared memory":                               dbPath + "-shm",
+		"the GitHub App's private key (GITHUB_APP_PRIVATE_KEY_FILE)": s.PrivateKeyFile,
+		"the webhook secret (GITHUB_WEBHOOK_SECRET_FILE)":            s.WebhookSecretFile,
+		"the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)":       e.getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+	}); err != nil {
+		return &usageError{err}
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 
 	// A bound on every GitHub call, so a hung connection cannot hold a worker forever; generous
 	// enough for a repository archive.
@@ -82,18 +111,25 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		return &usageError{fmt.Errorf("GitHub App settings: %w", err)}
 	}
 
-	tf, err := terraform.New(s.TerraformBin, terraform.Options{
+	tf, err := terraform.New(s.TerraformBin, terraform.Options{Sandbox: sb, Redact: red,
 		PluginCacheDir: filepath.Join(s.DataDir, "plugin-cache"), Timeout: time.Hour, Log: log})
 	if err != nil {
 		return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: %w", err)}
 	}
-	work := &workdir.Manager{Root: filepath.Join(s.DataDir, "work")}
+	// The sandbox user runs `terraform version` now, so a binary it cannot run is found before any job.
+	if _, err := tf.Version(ctx); err != nil {
+		return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: running %s as the sandbox user: %w", tf.Binary(), err)}
+	}
+	work := &workdir.Manager{Root: filepath.Join(s.DataDir, "work"), Sandbox: sb}
 	if n, err := work.Sweep(0); err != nil {
 		log.Warn("removing work directories of a previous run failed", "err", err)
 	} else if n > 0 {
 		log.Info("removed work directories of a previous run", "count", n)
 	}
 	policy := flow.Policy{RepoAllowed: s.RepoAllowed, AllowForkPRs: s.AllowForkPRs}
+	if s.RoleAllowlistSet() {
+		policy.RoleAllowed = s.RoleAllowed
+	}
 	catalog, err := loadCatalog("", s.DataDir)
 	if err != nil {
 		return err
@@ -107,7 +143,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		log.Warn("no web identity token: projects and services with an aws.role_arn cannot run", "reason", err.Error())
 	}
 
-	shipper := &ship.Shipper{Builder: chooseBuilder(ctx, s.Builder, log), Poll: s.ECSPollInterval, Getenv: e.getenv, Log: log}
+	shipper := &ship.Shipper{Builder: chooseBuilder(ctx, s.Builder, sb, log), Poll: s.ECSPollInterval, Getenv: e.getenv, Log: log}
 
 	m := metrics.New(st.CountJobs, log)
 	pool := &job.Pool{
@@ -131,7 +167,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	}
 	srv := &http.Server{
 		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Log: log,
-			Version: version.Get().String()}).Handler(),
+			Version: version.Get().String(), Warnings: warnings}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -213,10 +249,10 @@ func (w *webIdentity) Env(ctx context.Context, role config.AWS, repo, ref, name 
 
 // chooseBuilder picks the image builder of GANTRY_BUILDER: docker (BuildKit) when asked for or,
 // unset, when a Docker daemon answers; otherwise oci (no daemon, base image + context layer).
-func chooseBuilder(ctx context.Context, name string, log *slog.Logger) build.Builder {
+func chooseBuilder(ctx context.Context, name string, sb *sandbox.Sandbox, log *slog.Logger) build.Builder {
 	if name == config.BuilderDocker || (name == config.BuilderAuto && build.DockerAvailable(ctx)) {
 		log.Info("image builder", "builder", "docker")
-		return &build.Docker{}
+		return &build.Docker{Sandbox: sb}
 	}
 	log.Info("image builder", "builder", "oci")
 	return &build.OCI{}

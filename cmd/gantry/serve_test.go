@@ -15,6 +15,7 @@ import (
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/testing/fixtures"
 	"github.com/classla/gantry/internal/testing/githubfake"
+	"github.com/classla/gantry/internal/testing/sandboxtest"
 )
 
 // syncBuffer is a log sink the server and the test can share.
@@ -40,8 +41,11 @@ const webhookSecret = "whsec-7f3a9c2e1b5d8a4f6e0c"
 // serverEnv is the environment of a server talking to the fake GitHub, with a stand-in
 // terraform on PATH (these tests do not plan).
 func serverEnv(t testing.TB, fake *githubfake.Server) map[string]string {
-	bin := t.TempDir()
-	writeFile(t, filepath.Join(bin, "terraform"), "#!/bin/sh\nexit 0\n")
+	// Reachable: running as root, the server runs Terraform as the sandbox user, which must reach
+	// the binary and the data directory.
+	bin := sandboxtest.Reachable(t, t.TempDir())
+	// The server runs `version` at start: a stand-in that answers it, and nothing else.
+	writeFile(t, filepath.Join(bin, "terraform"), "#!/bin/sh\n[ \"$1\" = version ] && echo 'Terraform v1.5.7'\nexit 0\n")
 	if err := os.Chmod(filepath.Join(bin, "terraform"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +54,7 @@ func serverEnv(t testing.TB, fake *githubfake.Server) map[string]string {
 		"GITHUB_APP_PRIVATE_KEY": string(fake.PrivateKeyPEM()),
 		"GITHUB_WEBHOOK_SECRET":  webhookSecret,
 		"GITHUB_API_URL":         fake.URL(),
-		"GANTRY_DATA_DIR":        t.TempDir(),
+		"GANTRY_DATA_DIR":        sandboxtest.Reachable(t, t.TempDir()),
 		"GANTRY_ADDR":            "127.0.0.1:0",
 		"PATH":                   bin,
 	}
@@ -207,4 +211,14 @@ func TestServeNeverEchoesABrokenKeyOrSecret(t *testing.T) {
 	if strings.Contains(out+errOut, "secretmaterial") || strings.Contains(out+errOut, webhookSecret) {
 		t.Errorf("output echoes secret material: %q", out+errOut)
 	}
+}
+
+// reachableBinary is bin where the server's sandbox user can run it: a test run as root runs
+// Terraform as that user, and the checkout holding bin/ may sit under a directory it cannot pass.
+func reachableBinary(t testing.TB, bin string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return bin
+	}
+	return sandboxtest.Binary(t, sandboxtest.New(t), bin)
 }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/classla/gantry/internal/testing/awsfake"
+	"github.com/classla/gantry/internal/testing/githubfake"
+	"github.com/classla/gantry/internal/testing/s3fake"
+	"github.com/classla/gantry/internal/testing/sandboxtest"
+)
+
+// stealer is the Terraform of a pull request written to steal: with no provider and no network it
+// reads what it can through file() and shows it as outputs, which the plan comment prints.
+func stealer(serverPID int, files, dirs map[string]string) string {
+	var b strings.Builder
+	b.WriteString(tfFiles(1))
+	b.WriteString(`
+locals {
+  ppid = split(" ", file("/proc/self/stat"))[3]
+}
+output "self" { value = try(file("/proc/self/environ"), "denied") }
+output "parent" { value = try(file("/proc/${local.ppid}/environ"), "denied") }
+output "every" { value = [for f in fileset("/proc", "*/environ") : try(file("/proc/${f}"), "denied")] }
+`)
+	fmt.Fprintf(&b, "output \"server\" { value = try(file(\"/proc/%d/environ\"), \"denied\") }\n", serverPID)
+	for name, path := range files {
+		fmt.Fprintf(&b, "output %q { value = try(filebase64(%q), \"denied\") }\n", name, path)
+	}
+	for name, path := range dirs {
+		fmt.Fprintf(&b, "output %q { value = try(fileset(%q, \"*\"), \"denied\") }\n", name, path)
+	}
+	return b.String()
+}
+
+func TestAPlanCannotReadTheServersSecrets(t *testing.T) {
+	sandboxtest.New(t) // the sandbox must really be on: CI runs as root
+	sts := awsfake.NewSTS(t)
+	sts.AllowRole(productionPlanRole, webToken)
+	sts.AllowRole(productionRole, webToken)
+	secrets := sandboxtest.Reachable(t, t.TempDir())
+	tokenFile, keyFile := filepath.Join(secrets, "token"), filepath.Join(secrets, "app.pem")
+	writeFile(t, tokenFile, webToken)
+	dataDir := sandboxtest.Reachable(t, t.TempDir())
+
+	var fake *githubfake.Server
+	e := startServerWith(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
+		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" + productionAWS + "    backend_config:\n"
+		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
+		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
+		for k, v := range backend {
+			cfg += fmt.Sprintf("      %s: %q\n", k, v)
+		}
+		return cfg
+	}, map[string]string{
+		"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL(),
+		"GANTRY_SANDBOX_USER": sandboxtest.User, "GANTRY_DATA_DIR": dataDir,
+		// The key from a file, so there is a key file to steal.
+		"GITHUB_APP_PRIVATE_KEY": "", "GITHUB_APP_PRIVATE_KEY_FILE": keyFile,
+	}, func(f *githubfake.Server) { fake = f; writeFile(t, keyFile, string(f.PrivateKeyPEM())) })
+
+	files := map[string]string{"token": tokenFile, "key": keyFile, "db": filepath.Join(dataDir, "gantry.db")}
+	dirs := map[string]string{"data_dir": dataDir, "work_dir": filepath.Join(dataDir, "work")}
+	head, merged := strings.Repeat("a", 40), strings.Repeat("d", 40)
+	main := stealer(os.Getpid(), files, dirs)
+	e.commit(head, map[string]string{"terraform/production/main.tf": main})
+	e.commit(merged, map[string]string{"terraform/production/main.tf": main})
+
+	pr := githubfake.PR{Number: 7, User: "mallory", HeadSHA: head, Files: []string{"terraform/production/main.tf"}}
+	e.pullRequest("opened", pr)
+	body := e.projectComment(7, "production", contains("Plan: 1 to add"))
+	for _, name := range []string{"parent", "server", "token", "key", "db", "data_dir", "work_dir"} {
+		// Terraform lines the outputs' "=" up; fileset of a directory it may not list finds nothing.
+		if want := regexp.MustCompile(`\+ +` + name + ` += ("denied"|\[\])\n`); !want.MatchString(body) {
+			t.Errorf("the plan could read %s: the comment lacks %q", name, want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the plan comment:\n%s", body)
+	}
+	// Terraform's own environment holds the plan role's credentials, which it may read: the comment
+	// shows them redacted.
+	if !strings.Contains(body, "[redacted]") {
+		t.Errorf("the plan printed its own environment, yet nothing in the comment was redacted:\n%s", body)
+	}
+
+	// The merge plans and applies with the apply role, and prints the same outputs.
+	e.merge(pr, merged)
+	e.applyComment(7, contains("applied `ddddddd`"))
+
+	var roles []string
+	var stolen []string
+	for _, c := range sts.Issued() {
+		roles = append(roles, c.RoleARN)
+		stolen = append(stolen, c.SecretAccessKey, c.SessionToken)
+	}
+	if want := []string{productionPlanRole, productionRole}; strings.Join(roles, " ") != strings.Join(want, " ") {
+		t.Errorf("STS issued credentials for %v, want the plan role for the pull request, then the apply role for the merge's plan and apply: %v", roles, want)
+	}
+	stolen = append(stolen, webToken, webhookSecret)
+	for _, line := range strings.Split(string(fake.PrivateKeyPEM()), "\n") {
+		if len(line) > 20 && !strings.HasPrefix(line, "-----") {
+			stolen = append(stolen, line)
+		}
+	}
+	for _, r := range fake.Requests() {
+		if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "token ") || strings.HasPrefix(a, "Bearer ghs_") {
+			_, tok, _ := strings.Cut(a, " ")
+			stolen = append(stolen, tok)
+		}
+	}
+	for _, r := range fake.Requests() {
+		for _, s := range stolen {
+			if s != "" && strings.Contains(string(r.Body), s) {
+				t.Errorf("GitHub received a secret (%.6s…) in %s %s", s, r.Method, r.Path)
+			}
+		}
+	}
+	logs := e.logs.String()
+	for _, s := range stolen {
+		if s != "" && strings.Contains(logs, s) {
+			t.Errorf("the log holds a secret (%.6s…)", s)
+		}
+	}
+}
