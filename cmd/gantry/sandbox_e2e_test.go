@@ -127,3 +127,32 @@ func TestAPlanCannotReadTheServersSecrets(t *testing.T) {
 		}
 	}
 }
+
+// The allow-list is the server's, not the repository's: a .gantry.yaml naming a role it does not allow
+// for the repository gets a comment saying so, and STS never hears of the role.
+func TestARoleOutsideTheAllowlistIsRefusedEndToEnd(t *testing.T) {
+	t.Parallel()
+	sts := awsfake.NewSTS(t)
+	sts.AllowRole(productionPlanRole, webToken)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	writeFile(t, tokenFile, webToken)
+	e := startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
+		return "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" + productionAWS
+	}, map[string]string{
+		"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL(),
+		// Another repository's roles only.
+		"GANTRY_ROLE_ALLOWLIST": "classla/billing=arn:aws:iam::111111111111:role/gantry-*",
+	})
+	sha := strings.Repeat("a", 40)
+	e.commit(sha, map[string]string{"terraform/production/main.tf": tfFiles(1)})
+	e.pullRequest("opened", githubfake.PR{Number: 4, User: "alice", HeadSHA: sha, Files: []string{"terraform/production/main.tf"}})
+	body := e.projectComment(4, "production", contains("GANTRY_ROLE_ALLOWLIST"))
+	for _, want := range []string{productionPlanRole, "classla/lms=" + productionPlanRole} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the refusal does not name %q:\n%s", want, body)
+		}
+	}
+	if got := sts.Issued(); len(got) != 0 || len(sts.Requests()) != 0 {
+		t.Errorf("STS was asked for a role the allow-list refuses: %d requests", len(sts.Requests()))
+	}
+}
