@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	gantryconfig "github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/testing/awsfake"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/s3fake"
@@ -155,4 +158,76 @@ func TestARoleOutsideTheAllowlistIsRefusedEndToEnd(t *testing.T) {
 	if got := sts.Issued(); len(got) != 0 || len(sts.Requests()) != 0 {
 		t.Errorf("STS was asked for a role the allow-list refuses: %d requests", len(sts.Requests()))
 	}
+}
+
+// serveOnce starts the server with vars and returns the error it stopped with at start ("" when it
+// came up, and was then stopped).
+func serveOnce(t *testing.T, vars map[string]string) string {
+	t.Helper()
+	s, err := gantryconfig.LoadServer(nil, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- serve(ctx, &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}, s, ready)
+	}()
+	select {
+	case <-ready:
+		cancel()
+		<-done
+		return ""
+	case err := <-done:
+		return fmt.Sprint(err)
+	}
+}
+
+// Checked before any job: a setup in which the sandbox user could read a secret, or could not run
+// Terraform, stops the server at start with the fix, instead of failing, or leaking, mid-plan.
+func TestTheServerRefusesASandboxThatWouldNotHold(t *testing.T) {
+	sandboxtest.New(t)
+	fake := githubfake.New(t)
+	t.Run("a key file others may read", func(t *testing.T) {
+		vars := serverEnv(t, fake)
+		key := filepath.Join(sandboxtest.Reachable(t, t.TempDir()), "app.pem")
+		if err := os.WriteFile(key, fake.PrivateKeyPEM(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		vars["GITHUB_APP_PRIVATE_KEY"], vars["GITHUB_APP_PRIVATE_KEY_FILE"] = "", key
+		got := serveOnce(t, vars)
+		for _, want := range []string{"could read the server's secrets", key, "chmod 600 " + key} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the refusal lacks %q: %s", want, got)
+			}
+		}
+	})
+	t.Run("a Terraform binary under a closed home directory", func(t *testing.T) {
+		vars := serverEnv(t, fake)
+		home := filepath.Join(sandboxtest.Reachable(t, t.TempDir()), "home")
+		bin := filepath.Join(home, "bin", "terraform")
+		if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, bin, "#!/bin/sh\necho 'Terraform v1.5.7'\n")
+		if err := os.Chmod(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(home, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		vars["GANTRY_TERRAFORM_BIN"] = bin
+		got := serveOnce(t, vars)
+		for _, want := range []string{"cannot reach the Terraform binary (GANTRY_TERRAFORM_BIN)", home + " is mode 0700", "chmod o+x " + home} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the refusal lacks %q: %s", want, got)
+			}
+		}
+	})
+	t.Run("a sound setup starts", func(t *testing.T) {
+		if got := serveOnce(t, serverEnv(t, fake)); got != "" {
+			t.Errorf("the server refused a sound setup: %s", got)
+		}
+	})
 }
