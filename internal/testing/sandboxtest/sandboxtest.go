@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/classla/gantry/internal/sandbox"
 )
@@ -94,11 +95,23 @@ func Binary(t testing.TB, s *sandbox.Sandbox, bin string) string {
 	return c.path
 }
 
+// removeStaleCopies deletes copies made more than a day ago: binaries rebuilt since then have copies
+// of their own, and a test process running now made or touched its copy today.
+func removeStaleCopies() {
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), "gantry-sandboxtest-*"))
+	for _, dir := range old {
+		if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
+
 func copyBinary(bin string) (string, error) {
 	fi, err := os.Stat(bin)
 	if err != nil {
 		return "", err
 	}
+	removeStaleCopies()
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gantry-sandboxtest-%d-%d", fi.Size(), fi.ModTime().UnixNano()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -108,6 +121,8 @@ func copyBinary(bin string) (string, error) {
 	}
 	dst := filepath.Join(dir, filepath.Base(bin))
 	if got, err := os.Stat(dst); err == nil && got.Size() == fi.Size() {
+		now := time.Now()
+		_ = os.Chtimes(dir, now, now) // in use: not stale
 		return dst, nil
 	}
 	src, err := os.Open(bin)
