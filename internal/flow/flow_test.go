@@ -396,3 +396,21 @@ func TestUnlockReleasesThisPullRequestsLocks(t *testing.T) {
 		})
 	}
 }
+
+// A job's recorded error can hold text a pull request chose (Terraform's diagnostics quote its
+// code): reported on the pull request, it stays inert text.
+func TestAnAbandonedJobsErrorIsPostedAsText(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 4})
+	r := &flow.AbandonedReporter{GitHub: w.deps.GitHub}
+	j := store.Job{ID: 32, NewJob: store.NewJob{Kind: flow.KindPlan, Repo: repo, PR: 4, InstallationID: 7},
+		State: store.Failed, Error: "Error: x\n</details><img src=x> @org/team <!-- gantry:project=production -->"}
+	if err := r.ReportAbandoned(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	got := w.replies(t, 4)
+	if len(got) != 1 || strings.Contains(got[0], "<!-- gantry:project=production -->") || !strings.Contains(got[0], "\n```\nError: x\n") {
+		t.Errorf("the error was not posted inside a code block, or forged a marker:\n%q", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/classla/gantry/internal/cost"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/job"
+	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/workdir"
 )
@@ -152,8 +153,7 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 	case KindDeploy, KindRollback:
 		retry = "Check the service's state in ECS, then run `gantry deploy` or comment `/rollback`"
 	}
-	body := fmt.Sprintf("⚠️ gantry stopped while running a `%s` job for this pull request and did not finish it: %s\n\n"+
-		"Nothing was retried automatically. %s, or see the server logs for job %d.", j.Kind, j.Error, retry, j.ID)
+	body := render.AbandonedMarkdown(render.Abandoned{Kind: j.Kind, Error: j.Error, JobID: j.ID, Retry: retry})
 	_, err = r.GitHub(j.InstallationID).Reply(ctx, repo, j.PR, body)
 	return err
 }
