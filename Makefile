@@ -73,6 +73,8 @@ bench: ## run the benchmarks with allocation counts
 fuzz: ## run each fuzz test for 30 s
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/command/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz FuzzEstimate -fuzztime 30s ./internal/cost/
+	$(GO) test -run '^$$' -fuzz FuzzFilterFindsWhatANaiveSearchFinds -fuzztime 30s ./internal/redact/
 
 # The binaries' recipes always run; each checks the version it finds and rebuilds only on a mismatch.
 FORCE:
