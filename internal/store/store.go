@@ -72,8 +72,13 @@ type Store interface {
 	SavePlan(ctx context.Context, p Plan) (Plan, error)
 	// LatestPlan returns the newest plan of a project on a pull request.
 	LatestPlan(ctx context.Context, repo string, pr int, project string) (Plan, error)
+	// PlanByID returns one plan, ErrNotFound when there is none with that ID (or it was deleted).
+	PlanByID(ctx context.Context, id int64) (Plan, error)
 	// DeletePlans removes every plan of a pull request.
 	DeletePlans(ctx context.Context, repo string, pr int) error
+	// DeletePlanFiles empties File and JSON of every plan of a pull request, keeping the rest
+	// (Changes and cost are what a later confirmation or retry of an apply compares with).
+	DeletePlanFiles(ctx context.Context, repo string, pr int) error
 
 	// CreateDeployment stores a deployment and returns it with its ID and CreatedAt set.
 	CreateDeployment(ctx context.Context, d Deployment) (Deployment, error)
@@ -198,7 +203,12 @@ type Plan struct {
 	// CostExceeded: the change is above the project's max_monthly_increase, so applying it
 	// waits for `/apply --confirm-cost`.
 	CostExceeded bool
-	CreatedAt    time.Time
+	// Applicable is false for a plan asked for by a user without write permission: it is shown,
+	// but never applied. Plans saved before gantry knew this read false.
+	Applicable bool
+	// RequestedBy is the login of who asked for the plan (who commented, or who pushed).
+	RequestedBy string
+	CreatedAt   time.Time
 }
 
 // DeploymentState is the state of a deployment (GitHub's deployment status names).

@@ -8,6 +8,17 @@ import (
 	"github.com/classla/gantry/internal/store"
 )
 
+// planColumns is the select list scanPlan reads, in its order.
+const planColumns = `id, repo, pr, project, workspace, sha, changes, file, json,
+	monthly_cost_delta, cost_exceeded, applicable, requested_by, created_at`
+
+func scanPlan(r rowScanner) (store.Plan, error) {
+	var p store.Plan
+	err := r.Scan(&p.ID, &p.Repo, &p.PR, &p.Project, &p.Workspace, &p.SHA, &p.Changes, &p.File, &p.JSON,
+		&p.MonthlyCostDelta, &p.CostExceeded, &p.Applicable, &p.RequestedBy, timeCol{&p.CreatedAt})
+	return p, err
+}
+
 // SavePlan stores p and returns it with ID and CreatedAt set.
 func (s *Store) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) {
 	if p.Repo == "" || p.Project == "" {
@@ -16,10 +27,10 @@ func (s *Store) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) 
 	p.CreatedAt = now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO plans (repo, pr, project, workspace, sha, changes, file, json,
-			monthly_cost_delta, cost_exceeded, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			monthly_cost_delta, cost_exceeded, applicable, requested_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			p.Repo, p.PR, p.Project, p.Workspace, p.SHA, p.Changes, p.File, p.JSON, p.MonthlyCostDelta, p.CostExceeded,
-			micros(p.CreatedAt)).Scan(&p.ID)
+			p.Applicable, p.RequestedBy, micros(p.CreatedAt)).Scan(&p.ID)
 		if err != nil {
 			return fmt.Errorf("save plan of %s PR #%d project %s: %w", p.Repo, p.PR, p.Project, err)
 		}
@@ -33,14 +44,19 @@ func (s *Store) SavePlan(ctx context.Context, p store.Plan) (store.Plan, error) 
 
 // LatestPlan returns the newest plan of project on pr, or store.ErrNotFound.
 func (s *Store) LatestPlan(ctx context.Context, repo string, pr int, project string) (store.Plan, error) {
-	var p store.Plan
-	err := s.db.QueryRowContext(ctx, `SELECT id, repo, pr, project, workspace, sha, changes, file, json,
-		monthly_cost_delta, cost_exceeded, created_at
-		FROM plans WHERE repo = ? AND pr = ? AND project = ? ORDER BY id DESC LIMIT 1`, repo, pr, project).
-		Scan(&p.ID, &p.Repo, &p.PR, &p.Project, &p.Workspace, &p.SHA, &p.Changes, &p.File, &p.JSON,
-			&p.MonthlyCostDelta, &p.CostExceeded, timeCol{&p.CreatedAt})
+	p, err := scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planColumns+`
+		FROM plans WHERE repo = ? AND pr = ? AND project = ? ORDER BY id DESC LIMIT 1`, repo, pr, project))
 	if err != nil {
 		return store.Plan{}, notFound(err, fmt.Sprintf("plan of %s PR #%d project %s", repo, pr, project))
+	}
+	return p, nil
+}
+
+// PlanByID returns the plan with that id, or store.ErrNotFound.
+func (s *Store) PlanByID(ctx context.Context, id int64) (store.Plan, error) {
+	p, err := scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = ?`, id))
+	if err != nil {
+		return store.Plan{}, notFound(err, fmt.Sprintf("plan %d", id))
 	}
 	return p, nil
 }
@@ -50,6 +66,16 @@ func (s *Store) DeletePlans(ctx context.Context, repo string, pr int) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM plans WHERE repo = ? AND pr = ?", repo, pr); err != nil {
 			return fmt.Errorf("delete plans of %s PR #%d: %w", repo, pr, err)
+		}
+		return nil
+	})
+}
+
+// DeletePlanFiles empties the plan files and JSON of pr's plans in repo, keeping their rows.
+func (s *Store) DeletePlanFiles(ctx context.Context, repo string, pr int) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE plans SET file = NULL, json = NULL WHERE repo = ? AND pr = ?", repo, pr); err != nil {
+			return fmt.Errorf("delete the plan files of %s PR #%d: %w", repo, pr, err)
 		}
 		return nil
 	})

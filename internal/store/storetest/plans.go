@@ -20,6 +20,9 @@ func plan(repo string, pr int, project, sha string) store.Plan {
 		Changes:   []byte(`[{"address":"aws_nat_gateway.this[1]","action":"delete"}]`),
 		File:      binary("PK\x03\x04" + sha), // plan files are zip archives
 		JSON:      []byte(`{"format_version":"1.2","sha":"` + sha + `"}`),
+		// Every field round-trips: a plan of a writer, who may apply it.
+		Applicable:  true,
+		RequestedBy: "alice",
 	}
 }
 
@@ -39,6 +42,87 @@ var planCases = []contractCase{
 	{"a project that was never planned has no latest plan", planNone},
 	{"deleting a PR's plans leaves other PRs' plans", planDelete},
 	{"a plan's cost and its hold are kept; an unpriced plan has no cost", planCost},
+	{"a reader's plan is kept as not applicable, with who asked for it", planReader},
+	{"a plan is found by its ID until its pull request's plans are deleted", planByID},
+	{"deleting a PR's plan files keeps its plans' changes and cost, and other PRs' files", planDeleteFiles},
+}
+
+func planReader(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	writer := mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
+	reader := plan("acme/infra", 7, "production", "aaaa")
+	reader.Applicable, reader.RequestedBy = false, "mallory"
+	reader = mustSavePlan(t, s, reader)
+	got, err := s.LatestPlan(ctx, "acme/infra", 7, "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != reader.ID || got.Applicable || got.RequestedBy != "mallory" {
+		t.Errorf("latest plan %d applicable=%v by %q, want the reader's %d, not applicable, by mallory",
+			got.ID, got.Applicable, got.RequestedBy, reader.ID)
+	}
+	got, err = s.PlanByID(ctx, writer.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Applicable || got.RequestedBy != "alice" {
+		t.Errorf("the writer's plan reads applicable=%v by %q, want true by alice", got.Applicable, got.RequestedBy)
+	}
+}
+
+func planByID(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	older := mustSavePlan(t, s, plan("acme/infra", 7, "production", "aaaa"))
+	mustSavePlan(t, s, plan("acme/infra", 7, "production", "bbbb"))
+	other := mustSavePlan(t, s, plan("acme/infra", 8, "production", "cccc"))
+	// An older plan stays readable by its ID after a newer one replaced it as the latest.
+	got, err := s.PlanByID(ctx, older.ID)
+	if err != nil {
+		t.Fatalf("PlanByID(%d): %v", older.ID, err)
+	}
+	if diff := cmp.Diff(older, got, cmpOpts); diff != "" {
+		t.Errorf("PlanByID (-saved +read):\n%s", diff)
+	}
+	if _, err := s.PlanByID(ctx, other.ID+1000); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("PlanByID of an unknown ID: err %v, want ErrNotFound", err)
+	}
+	if err := s.DeletePlans(ctx, "acme/infra", 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PlanByID(ctx, older.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("PlanByID of a deleted plan: err %v, want ErrNotFound", err)
+	}
+	if _, err := s.PlanByID(ctx, other.ID); err != nil {
+		t.Errorf("PlanByID of another PR's plan after DeletePlans: %v", err)
+	}
+}
+
+func planDeleteFiles(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p := plan("acme/infra", 7, "production", "aaaa")
+	delta := 32.85
+	p.MonthlyCostDelta, p.CostExceeded = &delta, true
+	p = mustSavePlan(t, s, p)
+	keep := mustSavePlan(t, s, plan("acme/infra", 8, "production", "bbbb"))
+	if err := s.DeletePlanFiles(ctx, "acme/infra", 7); err != nil {
+		t.Fatalf("DeletePlanFiles: %v", err)
+	}
+	got, err := s.PlanByID(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("the plan itself is gone after DeletePlanFiles: %v", err)
+	}
+	want := p
+	want.File, want.JSON = nil, nil
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("plan after DeletePlanFiles (-want +got):\n%s", diff)
+	}
+	got, err = s.PlanByID(ctx, keep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(keep, got, cmpOpts); diff != "" {
+		t.Errorf("another PR's plan after DeletePlanFiles (-saved +read):\n%s", diff)
+	}
 }
 
 func planCost(t *testing.T, s store.Store) {
