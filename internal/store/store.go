@@ -16,6 +16,9 @@ var (
 	// ErrLeaseLost: the job is no longer running under the caller's claim (it expired,
 	// was taken by another worker, or finished).
 	ErrLeaseLost = errors.New("job lease lost")
+	// ErrDuplicate: a job with Unique set was not queued because a job queued with Unique
+	// and the same Key exists.
+	ErrDuplicate = errors.New("a job with this key was queued before")
 )
 
 // Store is the durable state of a gantry server. All methods are safe for concurrent use,
@@ -31,6 +34,11 @@ type Store interface {
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
 
 	// EnqueueJob adds a queued job outside of a delivery (a job that creates follow-up work).
+	// With j.Unique, at most one job is ever queued per Key among the jobs queued with Unique,
+	// across processes: when one exists, nothing is queued and EnqueueJob returns that job
+	// with an error wrapping ErrDuplicate, so every caller learns whether it created the job.
+	// Unique needs a non-empty Key. (RecordDelivery refuses a Unique job whose Key exists,
+	// with that error, and records nothing of the delivery.)
 	EnqueueJob(ctx context.Context, j NewJob) (Job, error)
 	GetJob(ctx context.Context, id int64) (Job, error)
 	// ListJobs returns jobs matching the filter, oldest first.
@@ -132,6 +140,10 @@ type NewJob struct {
 	SHA            string
 	// Key groups jobs that supersede each other (CancelJobs); "" for none.
 	Key string
+	// Unique makes Key unique among the jobs queued with Unique (see EnqueueJob): work that
+	// two deliveries imply, such as the apply of a merge (its closed pull request and its
+	// push), is queued once. Jobs without Unique may share the Key with it.
+	Unique bool
 	// Mutex: jobs with the same non-empty Mutex never run at the same time, across processes;
 	// they run in the order they were queued.
 	Mutex string
@@ -170,6 +182,7 @@ type JobFilter struct {
 	Repo       string
 	PR         int
 	Key        string
+	SHA        string // the commit the jobs are about, e.g. every apply of a merge commit
 	DeliveryID string
 	Limit      int
 }

@@ -12,13 +12,13 @@ import (
 )
 
 // jobColumns is the select list scanJob reads, in its order.
-const jobColumns = `id, kind, COALESCE(delivery_id, ''), installation_id, repo, pr, sha, job_key, mutex, spec,
+const jobColumns = `id, kind, COALESCE(delivery_id, ''), installation_id, repo, pr, sha, job_key, unique_key, mutex, spec,
 	max_attempts, state, attempts, owner, lease_until, cancel_requested, error, result,
 	created_at, started_at, finished_at`
 
 func scanJob(r rowScanner) (store.Job, error) {
 	var j store.Job
-	err := r.Scan(&j.ID, &j.Kind, &j.DeliveryID, &j.InstallationID, &j.Repo, &j.PR, &j.SHA, &j.Key, &j.Mutex, &j.Spec,
+	err := r.Scan(&j.ID, &j.Kind, &j.DeliveryID, &j.InstallationID, &j.Repo, &j.PR, &j.SHA, &j.Key, &j.Unique, &j.Mutex, &j.Spec,
 		&j.MaxAttempts, &j.State, &j.Attempts, &j.Owner, timeCol{&j.LeaseUntil}, &j.CancelRequested, &j.Error, &j.Result,
 		timeCol{&j.CreatedAt}, timeCol{&j.StartedAt}, timeCol{&j.FinishedAt})
 	return j, err
@@ -38,18 +38,31 @@ func scanJobs(rows *sql.Rows) ([]store.Job, error) {
 	return jobs, rows.Err()
 }
 
-// insertJob queues j inside tx.
+// insertJob queues j inside tx. A Unique job whose key is taken is not inserted: the job
+// that holds the key is returned with an error wrapping store.ErrDuplicate. The unique index
+// decides, so this holds across processes too.
 func insertJob(ctx context.Context, tx *sql.Tx, j store.NewJob, created time.Time) (store.Job, error) {
 	if j.Kind == "" {
 		return store.Job{}, errors.New("job kind is empty: every job needs the kind of its handler")
 	}
+	if j.Unique && j.Key == "" {
+		return store.Job{}, fmt.Errorf("queue %s job: a unique job needs a key", j.Kind)
+	}
 	row := tx.QueryRowContext(ctx, `INSERT INTO jobs
-		(kind, delivery_id, installation_id, repo, pr, sha, job_key, mutex, spec, max_attempts, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+jobColumns,
-		j.Kind, nullIfZero(j.DeliveryID), j.InstallationID, j.Repo, j.PR, j.SHA, j.Key, j.Mutex, j.Spec, j.MaxAttempts,
+		(kind, delivery_id, installation_id, repo, pr, sha, job_key, unique_key, mutex, spec, max_attempts, state, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (job_key) WHERE unique_key DO NOTHING RETURNING `+jobColumns,
+		j.Kind, nullIfZero(j.DeliveryID), j.InstallationID, j.Repo, j.PR, j.SHA, j.Key, j.Unique, j.Mutex, j.Spec, j.MaxAttempts,
 		store.Queued, micros(created))
 	job, err := scanJob(row)
-	if err != nil {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		held, err := scanJob(tx.QueryRowContext(ctx, "SELECT "+jobColumns+" FROM jobs WHERE job_key = ? AND unique_key", j.Key))
+		if err != nil {
+			return store.Job{}, fmt.Errorf("queue %s job: reading the job that holds key %q: %w", j.Kind, j.Key, err)
+		}
+		return held, fmt.Errorf("queue %s job: key %q is held by job %d: %w", j.Kind, j.Key, held.ID, store.ErrDuplicate)
+	case err != nil:
 		if j.DeliveryID != "" && isForeignKeyError(err) {
 			return store.Job{}, fmt.Errorf("queue %s job: delivery %s is not recorded: %w", j.Kind, j.DeliveryID, err)
 		}
@@ -58,14 +71,24 @@ func insertJob(ctx context.Context, tx *sql.Tx, j store.NewJob, created time.Tim
 	return job, nil
 }
 
-// EnqueueJob queues j and returns it as stored.
+// EnqueueJob queues j and returns it as stored; for a Unique job whose key is taken, the job
+// holding it and an error wrapping store.ErrDuplicate.
 func (s *Store) EnqueueJob(ctx context.Context, j store.NewJob) (store.Job, error) {
 	var job store.Job
+	var dup error
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		job, err = insertJob(ctx, tx, j, now())
+		if errors.Is(err, store.ErrDuplicate) {
+			// Nothing was written: commit the empty transaction and report the holder.
+			dup = err
+			return nil
+		}
 		return err
 	})
+	if err == nil && dup != nil {
+		err = dup
+	}
 	return job, err
 }
 
@@ -105,6 +128,9 @@ func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, e
 	}
 	if f.Key != "" {
 		add("job_key = ?", f.Key)
+	}
+	if f.SHA != "" {
+		add("sha = ?", f.SHA)
 	}
 	if f.DeliveryID != "" {
 		add("delivery_id = ?", f.DeliveryID)

@@ -16,6 +16,12 @@ var queueCases = []contractCase{
 	{"an unknown job is not found", jobUnknown},
 	{"jobs are listed oldest first and filtered", listJobs},
 	{"jobs are counted per state", countJobs},
+	{"jobs are listed by repository and commit", listJobsOfCommit},
+	{"many callers queueing one unique key make one job, and each learns whether it made it", uniqueConcurrently},
+	{"a unique key stays taken after its job finished", uniqueStaysTaken},
+	{"jobs without Unique share a unique job's key", uniqueBesideOthers},
+	{"a unique job without a key is refused", uniqueNeedsKey},
+	{"a delivery with a unique job whose key is taken records nothing", uniqueInDelivery},
 }
 
 func listJobs(t *testing.T, s store.Store) {
