@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	gh "github.com/google/go-github/v62/github"
@@ -55,6 +56,69 @@ func (c *Client) CommitFiles(ctx context.Context, repo Repo, sha string) ([]stri
 	}
 	if listed >= MaxPullRequestFiles {
 		return paths, fmt.Errorf("listing files of commit %s on %s: %w; files beyond the first %d are missing", sha, repo, ErrFileListTruncated, listed)
+	}
+	return paths, nil
+}
+
+// MaxCompareFiles is where GitHub stops listing a comparison's files.
+const MaxCompareFiles = 300
+
+// CompareFiles lists the paths changed between base and head (a push's before and after commits),
+// including the previous paths of renamed files; a direct push whose webhook may not list all its
+// files (GitHub caps it) finds its projects with it. GitHub lists at most 300 files of a
+// comparison: when it lists that many, CompareFiles lists the files of every commit of the
+// comparison (every page of them) instead, so a push of many commits and files misses none. When a
+// commit's own list is cut, it returns the paths it got with an error wrapping ErrFileListTruncated.
+func (c *Client) CompareFiles(ctx context.Context, repo Repo, base, head string) ([]string, error) {
+	var paths, commits []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
+	listed := 0
+	// Only the first page lists files; every page lists up to per_page commits.
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		cmp, resp, err := c.gh.Repositories.CompareCommits(ctx, repo.Owner, repo.Name, base, head, opts)
+		if err != nil {
+			return nil, fmt.Errorf("comparing %s with %s (page %d) on %s: %w", head, base, max(opts.Page, 1), repo, redact(err))
+		}
+		if opts.Page <= 1 {
+			for _, f := range cmp.Files {
+				add(f.GetFilename())
+				add(f.GetPreviousFilename())
+			}
+			listed = len(cmp.Files)
+		}
+		for _, cm := range cmp.Commits {
+			commits = append(commits, cm.GetSHA())
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if listed < MaxCompareFiles {
+		return paths, nil
+	}
+	var truncated error
+	for _, sha := range commits {
+		files, err := c.CommitFiles(ctx, repo, sha)
+		if err != nil && !errors.Is(err, ErrFileListTruncated) {
+			return nil, err
+		}
+		if err != nil && truncated == nil {
+			truncated = err
+		}
+		for _, f := range files {
+			add(f)
+		}
+	}
+	if truncated != nil {
+		return paths, fmt.Errorf("comparing %s with %s on %s: %w", head, base, repo, truncated)
 	}
 	return paths, nil
 }

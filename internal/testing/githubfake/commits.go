@@ -6,11 +6,31 @@ import (
 	"strings"
 )
 
-// GitHub lists a commit's files 300 a page, and at most 3000 of them.
+// GitHub lists a commit's files 300 a page, and at most 3000 of them. A comparison lists at most 300
+// files, on its first page only, and without paging parameters at most 250 commits: the newest.
 const (
 	commitFilesPerPage = 300
 	maxCommitFiles     = 3000
+	maxCompareFiles    = 300
+	maxCompareCommits  = 250
 )
+
+// SetCompareCommits makes GET compare/BASE...HEAD of repo list commits — added with SetCommit first,
+// oldest first — as the commits HEAD has and BASE lacks (a push's before and after), and their files
+// as the comparison's files. It answers as GitHub does: commits paged by page and per_page, the files
+// on the first page only and at most 300 of them; without paging parameters, the newest 250 commits.
+func (s *Server) SetCompareCommits(repo, base, head string, commits []string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repo)
+	for _, sha := range commits {
+		if r.commits[sha] == nil {
+			s.t.Fatalf("githubfake: SetCompareCommits: commit %s of %s was not added: call SetCommit first", sha, repo)
+		}
+	}
+	r.comparisons[base+"..."+head] = comparison{aheadBy: len(commits), commits: append([]string(nil), commits...)}
+}
 
 // commitOr422 finds the commit named by param; GitHub answers 422 for a SHA it does not know.
 func (c *call) commitOr422(param string) (*repoState, *commit, bool) {
@@ -77,13 +97,48 @@ func (s *Server) compare(c *call) {
 	}
 	html := webURL + r.fullName() + "/compare/" + escapePath(basehead)
 	permalink := fmt.Sprintf("%s%s/compare/%s:%s...%s:%s", webURL, r.fullName(), r.owner, baseSHA[:7], r.owner, headSHA[:7])
-	c.json(http.StatusOK, object{
+	o := object{
 		"url": s.URL() + "repos/" + r.fullName() + "/compare/" + escapePath(basehead), "html_url": html,
 		"permalink_url": permalink, "diff_url": html + ".diff", "patch_url": html + ".patch",
 		"base_commit": s.commitJSON(r, baseSHA, nil), "merge_base_commit": s.commitJSON(r, mergeBase, nil),
 		"status": cmp.status(), "ahead_by": cmp.aheadBy, "behind_by": cmp.behindBy, "total_commits": cmp.aheadBy,
 		"commits": []any{}, "files": []any{},
-	})
+	}
+	if len(cmp.commits) > 0 {
+		s.compareCommits(c, r, cmp, o)
+	}
+	c.json(http.StatusOK, o)
+}
+
+// compareCommits fills in the commits and files of a comparison set with SetCompareCommits.
+func (s *Server) compareCommits(c *call, r *repoState, cmp comparison, o object) {
+	q := c.r.URL.Query()
+	paged := q.Has("page") || q.Has("per_page")
+	from, to := max(len(cmp.commits)-maxCompareCommits, 0), len(cmp.commits)
+	if paged {
+		from, to = c.paginate(len(cmp.commits))
+	}
+	commits := []any{}
+	for _, sha := range cmp.commits[from:to] {
+		commits = append(commits, s.commitJSON(r, sha, r.commits[sha]))
+	}
+	o["commits"] = commits
+	if paged && from > 0 {
+		delete(o, "files") // only the first page lists them
+		return
+	}
+	files, seen := []any{}, map[string]bool{}
+	head := cmp.commits[len(cmp.commits)-1]
+	for _, sha := range cmp.commits {
+		cm := r.commits[sha]
+		for _, f := range cm.files {
+			if !seen[f] && len(files) < maxCompareFiles {
+				seen[f] = true
+				files = append(files, s.diffEntryJSON(r, head, cm.renamed, f))
+			}
+		}
+	}
+	o["files"] = files
 }
 
 // status is GitHub's word for how the head relates to the base.

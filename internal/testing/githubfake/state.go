@@ -90,8 +90,11 @@ type review struct {
 	submittedAt time.Time
 }
 
-// comparison is what SetCompare says about BASE...HEAD.
-type comparison struct{ aheadBy, behindBy int }
+// comparison is what SetCompare (the counts) or SetCompareCommits (the commits) says about BASE...HEAD.
+type comparison struct {
+	aheadBy, behindBy int
+	commits           []string // SHAs of commits set with SetCommit, oldest first
+}
 
 // commit is a commit as stored by the fake.
 type commit struct {
