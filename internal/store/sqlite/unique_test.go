@@ -55,3 +55,54 @@ func TestTwoReplicasQueueAUniqueJobOnce(t *testing.T) {
 		t.Errorf("%d jobs queued and %d callers told they queued it, want 1 and 1", len(jobs), created)
 	}
 }
+
+// A merge whose closed pull request was handled before the upgrade must not be applied again by
+// its push handled after it: the apply queued then keeps its key.
+func TestAnApplyQueuedBeforeTheUpgradeKeepsItsKey(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "gantry.db")
+	db := rawDB(t, path)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version >= 5 {
+			break
+		}
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if _, err := db.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)", m.version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const apply, deploy, plan = "apply:acme/infra@abc:production", "deploy:acme/infra@abc:backend", "pr:acme/infra#7"
+	// The merge's apply, then a retried one; the deployment; two plans of a pull request.
+	for _, j := range []struct{ kind, key string }{{"apply", apply}, {"apply", apply}, {"deploy", deploy}, {"plan", plan}, {"plan", plan}} {
+		if _, err := db.Exec(`INSERT INTO jobs (kind, installation_id, repo, pr, sha, job_key, max_attempts, state, created_at)
+			VALUES (?, 7, 'acme/infra', 7, 'abc', ?, 1, 'succeeded', 0)`, j.kind, j.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	for _, tt := range []struct {
+		kind, key  string
+		wantHeldBy int64
+	}{{"apply", apply, 1}, {"deploy", deploy, 3}, {"plan", plan, 0}} {
+		j, err := s.EnqueueJob(t.Context(), store.NewJob{Kind: tt.kind, Repo: "acme/infra", Key: tt.key, Unique: true})
+		switch {
+		case tt.wantHeldBy != 0 && (!errors.Is(err, store.ErrDuplicate) || j.ID != tt.wantHeldBy):
+			t.Errorf("a unique %s of %s = job %d, %v; want ErrDuplicate and job %d", tt.kind, tt.key, j.ID, err, tt.wantHeldBy)
+		case tt.wantHeldBy == 0 && err != nil:
+			t.Errorf("a unique %s of %s: %v; want it queued (plans never held their keys)", tt.kind, tt.key, err)
+		}
+	}
+}
