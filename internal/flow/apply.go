@@ -90,11 +90,13 @@ func enqueueApplies(ctx context.Context, st store.Store, j store.Job, specs []Ap
 // enqueueOnce queues nj unless a job with its key was ever queued — a merge's closed pull request
 // and its push must make the same work once. It returns 0 when nothing was queued.
 func enqueueOnce(ctx context.Context, st store.Store, nj store.NewJob) (int64, error) {
-	seen, err := st.ListJobs(ctx, store.JobFilter{Key: nj.Key, Limit: 1})
-	if err != nil || len(seen) > 0 {
-		return 0, err
-	}
+	// The store holds the key, across replicas: listing first and inserting after let both
+	// deliveries of a merge queue it when they ran at the same time.
+	nj.Unique = true
 	j, err := st.EnqueueJob(ctx, nj)
+	if errors.Is(err, store.ErrDuplicate) {
+		return 0, nil
+	}
 	return j.ID, err
 }
 

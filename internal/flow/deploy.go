@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/classla/gantry/internal/config"
@@ -26,8 +25,11 @@ type DeploySpec struct {
 	Branch      string         `json:"branch"`
 	RequestedBy string         `json:"requested_by"`
 	Service     config.Service `json:"service"`
-	// After are the projects this merge applies that must succeed first.
+	// After are the projects of Applies the service lists in `after`.
 	After []string `json:"after,omitempty"`
+	// Applies are the projects the commit applies: the service deploys only once all of them
+	// applied, whether or not it lists them in `after`.
+	Applies []string `json:"applies,omitempty"`
 }
 
 // Shipper builds, pushes and rolls out a service, or puts it back on an earlier revision;
@@ -70,9 +72,9 @@ func deployKey(repo, sha, service string) string {
 	return fmt.Sprintf("deploy:%s@%s:%s", repo, sha, service)
 }
 
-// deploySpecs are the deployments of the services files affect. A service waits for the
-// applies of its `after` projects that this merge runs; when the merge applies none of them, it
-// deploys anyway (after only orders).
+// deploySpecs are the deployments of the services files affect. Each waits for every apply of
+// the commit (applying), whether or not the service lists the project in `after`: `after` only
+// orders, and a service whose projects the commit does not apply deploys after the others.
 func deploySpecs(cfg *config.Repo, files []string, applying []ApplySpec, pr int, sha, branch, by string) []DeploySpec {
 	var specs []DeploySpec
 	for i := range cfg.Services {
@@ -80,7 +82,7 @@ func deploySpecs(cfg *config.Repo, files []string, applying []ApplySpec, pr int,
 		if !slices.ContainsFunc(files, svc.Affected) {
 			continue
 		}
-		s := DeploySpec{Number: pr, SHA: sha, Branch: branch, RequestedBy: by, Service: *svc}
+		s := DeploySpec{Number: pr, SHA: sha, Branch: branch, RequestedBy: by, Service: *svc, Applies: projectNames(applying)}
 		for _, a := range applying {
 			if slices.Contains(svc.After, a.Project.Name) {
 				s.After = append(s.After, a.Project.Name)
@@ -91,14 +93,15 @@ func deploySpecs(cfg *config.Repo, files []string, applying []ApplySpec, pr int,
 	return specs
 }
 
-// enqueueDeploys queues deployments once per service and commit. A deployment that waits for
-// an apply shares that apply's mutex, so it is claimed only after the apply ends.
+// enqueueDeploys queues deployments once per service and commit. A deployment shares the mutex
+// of an apply it waits for (the first of its `after`, else the commit's first), so it is
+// claimed only after that apply ends instead of holding a worker while it runs.
 func enqueueDeploys(ctx context.Context, st store.Store, j store.Job, specs []DeploySpec, applying []ApplySpec) ([]int64, error) {
 	var ids []int64
 	for _, s := range specs {
 		mutex := ""
 		for _, a := range applying {
-			if len(s.After) > 0 && a.Project.Name == s.After[0] {
+			if mutex == "" || len(s.After) > 0 && a.Project.Name == s.After[0] {
 				mutex = applyMutex(j.Repo, a.Project)
 			}
 		}
@@ -116,19 +119,24 @@ func enqueueDeploys(ctx context.Context, st store.Store, j store.Job, specs []De
 
 // deployResult is recorded as a deploy job's result.
 type deployResult struct {
-	DeploymentID int64  `json:"deployment_id,omitempty"`
-	Skipped      string `json:"skipped,omitempty"`
+	DeploymentID int64 `json:"deployment_id,omitempty"`
+	// Blocked names the applies of the commit that did not succeed, so nothing was deployed;
+	// requeueHeldDeploys finds the job again by it.
+	Blocked []render.HeldApply `json:"blocked,omitempty"`
 }
 
-// runDeploy waits for the applies the service comes after, then builds, pushes and rolls it out,
-// recording the deployment in the ledger and on GitHub and reporting on the pull request.
+// runDeploy waits for every apply of the commit, then builds, pushes and rolls the service out,
+// recording the deployment in the ledger and on GitHub and reporting on the pull request. When
+// an apply of the commit is held or failed, it deploys nothing and says why.
 func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 	s, svc := t.Spec, t.Spec.Service
-	if blocked, err := waitForApplies(ctx, t); err != nil || blocked != "" {
-		if err == nil {
-			err = t.deployComment(ctx, fmt.Sprintf("### ⏭️ `%s` was not deployed\n\n%s", svc.Name, blocked))
-		}
-		return deployResult{Skipped: blocked}, err
+	held, err := waitForApplies(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if len(held) > 0 {
+		err := t.reportHeld(ctx, render.DeployHeld{Service: svc.Name, Commit: s.SHA, PR: s.Number, Applies: held})
+		return deployResult{Blocked: held}, err
 	}
 	if t.Shipper == nil {
 		return nil, errors.New("this server cannot build and deploy services: no image builder is configured")
@@ -162,10 +170,12 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 		return nil, err
 	}
 	if err := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State),
-		deployLine(d), "", ""); err != nil {
+		render.DeployStatus(d.Service, d.TaskDefAfter, d.State == store.DeploymentSuccess), "", ""); err != nil {
 		return nil, err
 	}
-	if err := t.deployComment(rctx, deployMarkdown(d, res)); err != nil {
+	if err := t.deployComment(rctx, render.DeployMarkdown(render.Deploy{Service: d.Service, Commit: d.SHA,
+		Succeeded: d.State == store.DeploymentSuccess, Image: d.Image, TaskDefBefore: d.TaskDefBefore,
+		TaskDefAfter: d.TaskDefAfter, Duration: res.Duration, DeploymentID: d.ID, Error: d.Error, Events: res.Events})); err != nil {
 		return nil, err
 	}
 	return deployResult{DeploymentID: d.ID}, shipErr
@@ -187,36 +197,135 @@ func ship(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 		Repo: t.Repo.String(), Env: env})
 }
 
-// waitForApplies waits until the applies this deployment comes after have ended; blocked says
-// why it must not deploy when one of them did not succeed.
-func waitForApplies(ctx context.Context, t *task[DeploySpec]) (blocked string, err error) {
-	s := t.Spec
-	for _, project := range s.After {
-		for {
-			jobs, err := t.Store.ListJobs(ctx, store.JobFilter{Key: applyKey(t.Repo.String(), s.SHA, project)})
-			if err != nil {
-				return "", err
-			}
-			if len(jobs) == 0 {
-				break // this merge does not apply it
-			}
-			j := jobs[len(jobs)-1]
-			var applied applyResult
-			if j.State == store.Succeeded && json.Unmarshal(j.Result, &applied) == nil && applied.Applied {
-				break
-			}
-			if j.State.Done() {
-				return fmt.Sprintf("The apply of `%s`, which `%s` comes after, did not succeed. Once it is applied, "+
-					"run `gantry deploy --service %s --ref %s`.", project, s.Service.Name, s.Service.Name, short(s.SHA)), nil
-			}
-			select {
-			case <-ctx.Done():
-				return "", ctx.Err()
-			case <-time.After(time.Second):
-			}
+// waitForApplies waits until every apply of the deployment's commit has ended, and returns
+// those that did not apply.
+func waitForApplies(ctx context.Context, t *task[DeploySpec]) ([]render.HeldApply, error) {
+	for {
+		held, pending, err := commitApplies(ctx, t.Store, t.Repo.String(), t.Spec, 0)
+		if err != nil || pending == 0 {
+			return held, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
 		}
 	}
-	return "", nil
+}
+
+// commitApplies finds where the applies of a deployment's commit stand: those that ended without
+// applying (held), and how many are queued or running (pending). Each project's newest apply
+// counts — a confirmed or retried apply replaces the one it confirms — and the apply job
+// applied, which has succeeded but not yet finished, counts as applied.
+func commitApplies(ctx context.Context, st store.Store, repo string, d DeploySpec, applied int64) (held []render.HeldApply, pending int, err error) {
+	jobs, err := st.ListJobs(ctx, store.JobFilter{Repo: repo, Kind: KindApply, SHA: d.SHA})
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing the applies of %s: %w", short(d.SHA), err)
+	}
+	latest := map[string]store.Job{}
+	var projects []string
+	for _, j := range jobs {
+		var a ApplySpec
+		if json.Unmarshal(j.Spec, &a) != nil || a.Project.Name == "" {
+			continue
+		}
+		if _, seen := latest[a.Project.Name]; !seen {
+			projects = append(projects, a.Project.Name)
+		}
+		latest[a.Project.Name] = j // oldest first: the last one wins
+	}
+	for _, p := range slices.Concat(d.Applies, d.After) {
+		if _, ok := latest[p]; !ok && !slices.Contains(projects, p) {
+			// Queued before the deployment, always; missing only when its queueing failed.
+			held = append(held, render.HeldApply{Project: p, Reason: "missing"})
+			projects = append(projects, p)
+		}
+	}
+	for _, p := range projects {
+		j, ok := latest[p]
+		if !ok {
+			continue
+		}
+		var res applyResult
+		switch {
+		case j.ID == applied:
+		case !j.State.Done():
+			pending++
+		case j.State == store.Succeeded && json.Unmarshal(j.Result, &res) == nil && res.Applied:
+		case j.State == store.Succeeded && res.Held != "":
+			held = append(held, render.HeldApply{Project: p, Reason: res.Held})
+		default:
+			held = append(held, render.HeldApply{Project: p, Reason: string(j.State)})
+		}
+	}
+	return held, pending, nil
+}
+
+// reportHeld tells the pull request why a service was not deployed; a direct push, which has
+// none, gets a neutral check run on its commit.
+func (t *task[S]) reportHeld(ctx context.Context, h render.DeployHeld) error {
+	body := render.DeployHeldMarkdown(h)
+	if t.Job.PR != 0 {
+		_, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, body)
+		return err
+	}
+	_, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/deploy: " + h.Service, HeadSHA: h.Commit,
+		Status: "completed", Conclusion: "neutral", Title: "Not deployed: an apply of this commit did not succeed", Summary: body})
+	return err
+}
+
+// requeueHeldDeploys queues again the deployments of the apply's commit that were held back by
+// an apply that did not succeed, once none of the commit's applies stands in their way — the
+// apply t runs having just applied. runApply calls it when a confirmed or retried apply
+// succeeds. Each held deployment is queued again at most once, even when two applies of the
+// commit succeed at the same time.
+func requeueHeldDeploys(ctx context.Context, t *task[ApplySpec]) ([]int64, error) {
+	sha := t.Spec.SHA
+	jobs, err := t.Store.ListJobs(ctx, store.JobFilter{Repo: t.Repo.String(), Kind: KindDeploy, SHA: sha})
+	if err != nil {
+		return nil, fmt.Errorf("listing the deployments of %s: %w", short(sha), err)
+	}
+	latest := map[string]store.Job{}
+	var services []string
+	for _, j := range jobs {
+		var d DeploySpec
+		if json.Unmarshal(j.Spec, &d) != nil {
+			continue
+		}
+		if _, seen := latest[d.Service.Name]; !seen {
+			services = append(services, d.Service.Name)
+		}
+		latest[d.Service.Name] = j
+	}
+	var ids []int64
+	for _, name := range services {
+		j := latest[name]
+		var res deployResult
+		if j.State != store.Succeeded || json.Unmarshal(j.Result, &res) != nil || len(res.Blocked) == 0 {
+			continue
+		}
+		var d DeploySpec
+		_ = json.Unmarshal(j.Spec, &d)
+		// A still-running apply does not stop it: the deployment waits for it, and is held again if it fails.
+		held, _, err := commitApplies(ctx, t.Store, t.Repo.String(), d, t.Job.ID)
+		if err != nil {
+			return ids, err
+		}
+		if len(held) > 0 {
+			continue
+		}
+		again, err := t.Store.EnqueueJob(ctx, store.NewJob{Kind: KindDeploy, InstallationID: j.InstallationID, Repo: j.Repo,
+			PR: j.PR, SHA: sha, Key: fmt.Sprintf("%s#after-%d", deployKey(j.Repo, sha, name), j.ID), Unique: true,
+			Mutex: applyMutex(j.Repo, t.Spec.Project), Spec: j.Spec, MaxAttempts: 1})
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+		case err != nil:
+			return ids, fmt.Errorf("queueing the deployment of %s again: %w", name, err)
+		default:
+			ids = append(ids, again.ID)
+		}
+	}
+	return ids, nil
 }
 
 // deployComment posts a deployment's report on its pull request (direct pushes have none).
@@ -226,54 +335,4 @@ func (t *task[S]) deployComment(ctx context.Context, body string) error {
 	}
 	_, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, body)
 	return err
-}
-
-func deployLine(d store.Deployment) string {
-	if d.State == store.DeploymentSuccess {
-		return fmt.Sprintf("%s is running %s", d.Service, d.TaskDefAfter)
-	}
-	return "deployment failed"
-}
-
-// deployMarkdown is the pull-request report of a deployment.
-func deployMarkdown(d store.Deployment, r ShipResult) string {
-	var b strings.Builder
-	if d.State == store.DeploymentSuccess {
-		fmt.Fprintf(&b, "### 🚀 `%s` deployed `%s`\n\n", d.Service, short(d.SHA))
-	} else {
-		fmt.Fprintf(&b, "### ❌ `%s` deployment of `%s` failed\n\n", d.Service, short(d.SHA))
-	}
-	b.WriteString("| | |\n|---|---|\n")
-	if d.Image != "" {
-		fmt.Fprintf(&b, "| image | `%s` |\n", d.Image)
-	}
-	if d.TaskDefBefore != "" {
-		fmt.Fprintf(&b, "| task definition | `%s` → `%s` |\n", revision(d.TaskDefBefore), revision(d.TaskDefAfter))
-	}
-	if r.Duration > 0 {
-		fmt.Fprintf(&b, "| time to steady state | %s |\n", r.Duration.Round(time.Second))
-	}
-	fmt.Fprintf(&b, "| deployment | %d |\n", d.ID)
-	if d.Error != "" {
-		b.WriteString("\n" + render.CodeBlock(d.Error))
-	}
-	if len(r.Events) > 0 {
-		b.WriteString("\n<details><summary>The service's last events</summary>\n\n")
-		for _, e := range r.Events {
-			b.WriteString("- " + strings.ReplaceAll(e, "\n", " ") + "\n")
-		}
-		b.WriteString("\n</details>\n")
-	}
-	if d.State == store.DeploymentSuccess {
-		fmt.Fprintf(&b, "\nTo put the previous version back: `/rollback %s`\n", d.Service)
-	}
-	return b.String()
-}
-
-// revision is the family:revision part of a task definition ARN.
-func revision(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }

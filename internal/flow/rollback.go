@@ -191,48 +191,21 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	if uerr := t.Store.UpdateDeployment(rctx, d); uerr != nil {
 		return nil, uerr
 	}
-	if serr := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State), deployLine(d), "", ""); serr != nil {
+	ok := d.State == store.DeploymentSuccess
+	if serr := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State),
+		render.DeployStatus(d.Service, d.TaskDefAfter, ok), "", ""); serr != nil {
 		return nil, serr
 	}
-	if _, rerr := t.GH.Reply(rctx, t.Repo, t.Job.PR, rollbackMarkdown(d, current, target, res)); rerr != nil {
+	body := render.RollbackMarkdown(render.Rollback{Service: d.Service, Succeeded: ok,
+		From: rollbackRow(current), To: rollbackRow(target), DeploymentID: d.ID, GitHubDeploymentID: d.GitHubDeploymentID,
+		Duration: res.Duration, Error: d.Error, Events: res.Events})
+	if _, rerr := t.GH.Reply(rctx, t.Repo, t.Job.PR, body); rerr != nil {
 		return nil, rerr
 	}
 	return deployResult{DeploymentID: d.ID}, err
 }
 
-// rollbackMarkdown is the reply to /rollback: what ran, what runs now, and where it is recorded.
-func rollbackMarkdown(d, from, to store.Deployment, r ShipResult) string {
-	var b strings.Builder
-	if d.State == store.DeploymentSuccess {
-		fmt.Fprintf(&b, "### ↩️ `%s` rolled back to `%s`\n\n", d.Service, short(to.SHA))
-	} else {
-		fmt.Fprintf(&b, "### ❌ rolling `%s` back to `%s` failed\n\n", d.Service, short(to.SHA))
-	}
-	b.WriteString("| | commit | pull request | task definition | deployment |\n|---|---|---|---|---|\n")
-	row := func(label string, x store.Deployment) {
-		pr := "—"
-		if x.PR != 0 {
-			pr = fmt.Sprintf("#%d", x.PR)
-		}
-		fmt.Fprintf(&b, "| %s | `%s` | %s | `%s` | %d |\n", label, short(x.SHA), pr, revision(x.TaskDefAfter), x.ID)
-	}
-	row("was running", from)
-	if d.State == store.DeploymentSuccess {
-		row("running now", to)
-	} else {
-		row("asked for", to)
-	}
-	fmt.Fprintf(&b, "\nRecorded as deployment %d (GitHub deployment %d).", d.ID, d.GitHubDeploymentID)
-	if r.Duration > 0 {
-		fmt.Fprintf(&b, " Steady after %s.", r.Duration.Round(time.Second))
-	}
-	b.WriteString("\n")
-	if d.Error != "" {
-		b.WriteString("\n" + render.CodeBlock(d.Error))
-		for _, e := range r.Events {
-			b.WriteString("- " + strings.ReplaceAll(e, "\n", " ") + "\n")
-		}
-	}
-	b.WriteString("\nOnly the service's image changed: infrastructure is not rolled back by `/rollback` (revert its pull request for that).\n")
-	return b.String()
+// rollbackRow is how the reply to /rollback shows a deployment.
+func rollbackRow(d store.Deployment) render.RollbackDeployment {
+	return render.RollbackDeployment{ID: d.ID, Commit: d.SHA, PR: d.PR, TaskDefinition: d.TaskDefAfter}
 }

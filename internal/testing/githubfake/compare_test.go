@@ -23,8 +23,8 @@ func pushComparison(t *testing.T, fake *githubfake.Server, before string, n int)
 }
 
 type comparisonAnswer struct {
-	AheadBy      int              `json:"ahead_by"`
-	TotalCommits int              `json:"total_commits"`
+	AheadBy      int `json:"ahead_by"`
+	TotalCommits int `json:"total_commits"`
 	Commits      []struct{ SHA string }
 	Files        []map[string]any `json:"files"`
 }
