@@ -30,8 +30,11 @@ type GitHub interface {
 	CreateDeployment(ctx context.Context, repo gh.Repo, d gh.Deployment) (int64, error)
 	CreateDeploymentStatus(ctx context.Context, repo gh.Repo, id int64, state, description, logURL, environmentURL string) error
 	PullRequestsOfCommit(ctx context.Context, repo gh.Repo, sha string) ([]int, error)
-	Approved(ctx context.Context, repo gh.Repo, pr int, author string) (bool, []string, error)
+	Approved(ctx context.Context, repo gh.Repo, pr int, author, sha string) (gh.Approval, error)
 	Diverged(ctx context.Context, repo gh.Repo, base, head string) (int, error)
+	// CompareFiles and CommitFiles list a direct push's files when its payload may not.
+	CompareFiles(ctx context.Context, repo gh.Repo, base, head string) ([]string, error)
+	CommitFiles(ctx context.Context, repo gh.Repo, sha string) ([]string, error)
 }
 
 // Clients gives the GitHub client of an installation.

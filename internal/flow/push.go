@@ -125,13 +125,6 @@ func pushConfig(ctx context.Context, t *task[PushSpec]) (cfg *config.Repo, probl
 	return nil, perr.Error(), nil
 }
 
-// pushGitHub is what a direct push needs from GitHub to list its files when the payload may
-// not. internal/github's Client implements it.
-type pushGitHub interface {
-	CompareFiles(ctx context.Context, repo gh.Repo, base, head string) ([]string, error)
-	CommitFiles(ctx context.Context, repo gh.Repo, sha string) ([]string, error)
-}
-
 // pushFiles are the files a direct push changed: the payload's list, and when that may be cut
 // (GitHub lists at most 20 commits in it), also those of the comparison of the commits before
 // and after the push — or of the pushed commit alone when the branch is new.
@@ -140,10 +133,7 @@ func pushFiles(ctx context.Context, t *task[PushSpec]) ([]string, error) {
 	if !s.Incomplete {
 		return s.Files, nil
 	}
-	g, ok := t.GH.(pushGitHub)
-	if !ok {
-		return nil, fmt.Errorf("the push to %s may list only some of its files, and this GitHub client cannot compare commits", t.Repo)
-	}
+	g := t.GH
 	var more []string
 	var err error
 	if s.Before == "" || s.Before == zeroSHA {
