@@ -18,6 +18,8 @@ module "network" {
   name               = local.name
   azs                = var.azs
   single_nat_gateway = false
+
+  permissions_boundary_arn = module.github_oidc.boundary_arn
 }
 
 module "certificate" {
@@ -69,7 +71,8 @@ module "ecs_service" {
     WORKOS_CREDENTIALS   = module.secrets.secret_arns["workos"]
     APP_SECRETS          = module.secrets.secret_arns["app"]
   }
-  secrets_kms_key_arns = [module.secrets.kms_key_arn]
+  secrets_kms_key_arns     = [module.secrets.kms_key_arn]
+  permissions_boundary_arn = module.github_oidc.boundary_arn
 }
 
 module "amplify" {
@@ -108,14 +111,14 @@ module "monitoring" {
   ecs_service_name        = module.ecs_service.service_name
 }
 
+# Each role trusts its own GitHub environment only: gantry-plan (plans of pull requests), this
+# project's name (merge-time plans and applies), the service's name (deploys). envs/github
+# creates those environments so that only the default branch's workflow runs in them.
 module "github_oidc" {
   source = "../../modules/github_oidc"
 
   environment          = local.environment
   github_repository    = var.github_repository
-  apply_subjects       = ["ref:refs/heads/main", "environment:${local.environment}"]
-  plan_subjects        = ["ref:refs/heads/main", "environment:${local.environment}"]
-  deploy_subjects      = ["ref:refs/heads/main", "environment:${local.environment}"]
   create_oidc_provider = var.create_oidc_provider
   oidc_provider_arn    = var.oidc_provider_arn
   state_bucket_name    = var.state_bucket_name
@@ -128,6 +131,12 @@ module "github_oidc" {
   ecs_cluster_name     = module.ecs_service.cluster_name
   ecs_service_name     = module.ecs_service.service_name
   task_role_arns       = [module.ecs_service.task_role_arn, module.ecs_service.execution_role_arn]
+  flow_log_role_arn    = module.network.flow_log_role_arn
+  stack_secret_arns    = values(module.secrets.secret_arns)
+  stack_kms_key_arns   = [module.secrets.kms_key_arn, module.monitoring.kms_key_arn]
+  gantry_role_arns     = module.gantry.role_arns
+  gantry_secret_arns   = values(module.gantry.secret_arns)
+  gantry_kms_key_arn   = module.gantry.kms_key_arn
 }
 
 module "gantry" {
@@ -145,10 +154,13 @@ module "gantry" {
   alb_zone_id           = module.alb.alb_zone_id
   image                 = var.gantry_image
   github_app_id         = var.github_app_id
-  kms_key_arn           = module.secrets.kms_key_arn
-  assumable_role_arns = [
-    module.github_oidc.plan_role_arn,
-    module.github_oidc.apply_role_arn,
-    module.github_oidc.deploy_role_arn,
-  ]
+
+  # Jobs run in the repository's GitHub Actions (SPEC §7): the task itself holds no AWS identity.
+  executor = "actions"
+  allowed_roles = {
+    (var.github_repository) = concat(
+      [module.github_oidc.plan_role_arn, module.github_oidc.apply_role_arn, module.github_oidc.deploy_role_arn],
+      var.gantry_extra_allowed_roles,
+    )
+  }
 }

@@ -33,6 +33,16 @@ output "deploy_role_arn" {
   value       = module.github_oidc.deploy_role_arn
 }
 
+output "boundary_arn" {
+  description = "Permissions boundary of gantry's roles and of every role the apply role creates."
+  value       = module.github_oidc.boundary_arn
+}
+
+output "github_environments" {
+  description = "The GitHub environment each of gantry's roles trusts; envs/github must protect each of them."
+  value       = module.github_oidc.environments
+}
+
 output "gantry_secret_arns" {
   description = "Secrets to fill with put-secret-value before gantry's task can start."
   value       = module.gantry.secret_arns

@@ -48,6 +48,12 @@ variable "gantry_image" {
   type        = string
 }
 
+variable "gantry_extra_allowed_roles" {
+  description = "Roles besides this environment's three that this gantry may assume for github_repository (GANTRY_ROLE_ALLOWLIST), e.g. another environment's plan and apply roles when this gantry serves both projects of .gantry.yaml."
+  type        = list(string)
+  default     = []
+}
+
 variable "github_app_id" {
   description = "ID of the GitHub App gantry runs as."
   type        = string

@@ -148,8 +148,9 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 
 # Used by the ECS agent to pull the image, write logs and read the secrets at task start.
 resource "aws_iam_role" "execution" {
-  name               = "${var.name}-execution"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = "${var.name}-execution"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }
@@ -193,8 +194,9 @@ resource "aws_iam_role_policy" "read_secrets" {
 
 # Assumed by the application itself; it gets nothing beyond task_role_policy_arns.
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = "${var.name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }

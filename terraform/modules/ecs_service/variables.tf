@@ -136,6 +136,11 @@ variable "health_check_grace_period" {
   default     = 60
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the task and execution roles: github_oidc's boundary_arn, which the apply role requires on every role it creates."
+  type        = string
+}
+
 variable "task_role_policy_arns" {
   description = "IAM policies attached to the task role (what the application itself may call in AWS, e.g. its S3 bucket)."
   type        = list(string)

@@ -1,5 +1,10 @@
-# gantry's own service: secrets, log group and the two roles of its task. The network side
-# (target group, listener rule, security group, ECS service) is in service.tf.
+# gantry's own service: secrets under a key of their own, log group and the execution role. The
+# network side (target group, listener rule, security group, ECS service) is in service.tf.
+#
+# The task has no role of its own, so no AWS credentials: with the actions executor, jobs get
+# theirs in GitHub Actions from the runner's OIDC token; with the local executor, from a token
+# gantry signs per job (GANTRY_WORKLOAD_IDENTITY). The roles gantry assumes trust only web
+# identity, so a task role could never have assumed them anyway.
 
 data "aws_region" "current" {}
 
@@ -10,6 +15,19 @@ locals {
   }
 }
 
+# gantry's own key: the stack's apply role may change the stack's keys, never this one.
+resource "aws_kms_key" "this" {
+  description             = "Encrypts ${var.name}'s GitHub App key and webhook secret"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}-secrets"
+  target_key_id = aws_kms_key.this.key_id
+}
+
 # Values are put with `aws secretsmanager put-secret-value` after the first apply, so they never
 # appear in a plan or in the state.
 resource "aws_secretsmanager_secret" "this" {
@@ -17,7 +35,7 @@ resource "aws_secretsmanager_secret" "this" {
 
   name                    = "${var.name}/${lower(replace(each.key, "_", "-"))}"
   description             = "gantry's GitHub ${each.value}."
-  kms_key_id              = var.kms_key_arn
+  kms_key_id              = aws_kms_key.this.arn
   recovery_window_in_days = var.secret_recovery_window_days
   tags                    = var.tags
 }
@@ -62,7 +80,7 @@ data "aws_iam_policy_document" "read_secrets" {
   statement {
     sid       = "DecryptGantrySecrets"
     actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
+    resources = [aws_kms_key.this.arn]
 
     condition {
       test     = "StringEquals"
@@ -76,26 +94,4 @@ resource "aws_iam_role_policy" "read_secrets" {
   name   = "read-secrets"
   role   = aws_iam_role.execution.id
   policy = data.aws_iam_policy_document.read_secrets.json
-}
-
-# The task role is gantry's own identity at run time. It holds no AWS permission but assuming the
-# three roles gantry works with (the web identity calls themselves are unsigned and need none).
-resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "assume_work_roles" {
-  statement {
-    sid       = "AssumeGantryRoles"
-    actions   = ["sts:AssumeRole"]
-    resources = var.assumable_role_arns
-  }
-}
-
-resource "aws_iam_role_policy" "assume_work_roles" {
-  name   = "assume-work-roles"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.assume_work_roles.json
 }

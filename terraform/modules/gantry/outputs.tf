@@ -8,11 +8,6 @@ output "url" {
   value       = "https://${var.host_name}"
 }
 
-output "task_role_arn" {
-  description = "gantry's run-time identity."
-  value       = aws_iam_role.task.arn
-}
-
 output "execution_role_arn" {
   description = "Role that starts gantry's task and reads its secrets."
   value       = aws_iam_role.execution.arn
@@ -26,4 +21,14 @@ output "secret_arns" {
 output "log_group_name" {
   description = "gantry's log group."
   value       = aws_cloudwatch_log_group.this.name
+}
+
+output "role_arns" {
+  description = "Every role of gantry's task (today the execution role): github_oidc's gantry_role_arns."
+  value       = [aws_iam_role.execution.arn]
+}
+
+output "kms_key_arn" {
+  description = "The key of gantry's secrets: github_oidc's gantry_kms_key_arn."
+  value       = aws_kms_key.this.arn
 }

@@ -1,12 +1,21 @@
 locals {
+  # GANTRY_ROLE_ALLOWLIST is OWNER/REPO-GLOB=ROLE-ARN-GLOB entries, comma-separated (SPEC §2).
+  role_allowlist = join(",", flatten([
+    for repo in sort(keys(var.allowed_roles)) : [for role in var.allowed_roles[repo] : "${repo}=${role}"]
+  ]))
+
   environment = merge(
-    {
-      GITHUB_APP_ID     = var.github_app_id
-      GANTRY_PUBLIC_URL = coalesce(var.public_url, "https://${var.host_name}")
-      GANTRY_ADDR       = ":${var.container_port}"
-      GANTRY_DATA_DIR   = "/var/lib/gantry"
-    },
     var.environment_variables,
+    {
+      GITHUB_APP_ID         = var.github_app_id
+      GANTRY_PUBLIC_URL     = coalesce(var.public_url, "https://${var.host_name}")
+      GANTRY_ADDR           = ":${var.container_port}"
+      GANTRY_DATA_DIR       = "/var/lib/gantry"
+      GANTRY_EXECUTOR       = var.executor
+      GANTRY_ROLE_ALLOWLIST = local.role_allowlist
+      GANTRY_SANDBOX_USER   = var.sandbox_user
+    },
+    var.workload_identity ? { GANTRY_WORKLOAD_IDENTITY = "on" } : {},
   )
 }
 
@@ -95,7 +104,6 @@ resource "aws_ecs_task_definition" "this" {
   cpu                      = var.cpu
   memory                   = var.memory
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
   tags                     = var.tags
 
   container_definitions = jsonencode([{
@@ -114,6 +122,15 @@ resource "aws_ecs_task_definition" "this" {
       }
     }
   }])
+
+  lifecycle {
+    # On ECS there is no web identity token file: the local executor's jobs can get AWS
+    # credentials only from a token gantry signs itself (SPEC §10).
+    precondition {
+      condition     = var.executor == "actions" || var.workload_identity
+      error_message = "executor = \"local\" needs workload_identity = true: gantry's task has no AWS identity of its own."
+    }
+  }
 }
 
 # One task: the embedded SQLite database has a single writer, so a deployment stops the old task

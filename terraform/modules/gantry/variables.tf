@@ -99,20 +99,63 @@ variable "public_url" {
 }
 
 variable "environment_variables" {
-  description = "More GANTRY_* settings for the container (never secrets: those go to Secrets Manager)."
+  description = "More GANTRY_* settings for the container (never secrets: those go to Secrets Manager). The settings this module's own variables make cannot be overridden here."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition = length(setintersection(keys(var.environment_variables), [
+      "GANTRY_EXECUTOR", "GANTRY_PUBLIC_URL", "GANTRY_ROLE_ALLOWLIST", "GANTRY_SANDBOX_USER", "GANTRY_WORKLOAD_IDENTITY",
+      "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET",
+    ])) == 0
+    error_message = "Set the executor, public URL, role allowlist, sandbox user and workload identity with their own variables; secrets never go into the environment."
+  }
 }
 
-variable "assumable_role_arns" {
-  description = "The only roles gantry's task role may assume: github_oidc's plan, apply and deploy roles."
-  type        = list(string)
-}
-
-variable "kms_key_arn" {
-  description = "Customer-managed KMS key encrypting gantry's two secrets (e.g. the secrets module's key)."
+variable "executor" {
+  description = "GANTRY_EXECUTOR: actions (jobs run in the repository's GitHub Actions, with the runner's OIDC token) or local (jobs run in the task; needs workload_identity, since the task has no other AWS identity)."
   type        = string
+  default     = "actions"
+
+  validation {
+    condition     = contains(["actions", "local"], var.executor)
+    error_message = "executor must be actions or local."
+  }
 }
+
+variable "workload_identity" {
+  description = "GANTRY_WORKLOAD_IDENTITY=on: gantry signs a token per job for AWS (SPEC §10). Required by the local executor; the roles must trust gantry's issuer."
+  type        = bool
+  default     = false
+}
+
+variable "allowed_roles" {
+  description = "GANTRY_ROLE_ALLOWLIST: for each repository (OWNER/REPO glob), the role ARNs (or ARN globs) its .gantry.yaml may name. Give exactly this stack's roles."
+  type        = map(list(string))
+
+  validation {
+    condition     = length(var.allowed_roles) > 0 && alltrue([for repo, roles in var.allowed_roles : length(roles) > 0 && can(regex("^[^,=/]+/[^,=/]+$", repo))])
+    error_message = "allowed_roles must map each OWNER/REPO to at least one role."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for roles in values(var.allowed_roles) : [for r in roles : startswith(r, "arn:") && !strcontains(r, ",") && !strcontains(r, "=")]]))
+    error_message = "Each allowed role must be a role ARN (or ARN glob) without commas or equals signs."
+  }
+}
+
+variable "sandbox_user" {
+  description = "GANTRY_SANDBOX_USER: the user every Terraform, build and hook process runs as. The image runs gantry as root and creates gantry-run for this."
+  type        = string
+  default     = "gantry-run"
+
+  validation {
+    condition     = length(var.sandbox_user) > 0 && var.sandbox_user != "root" && var.sandbox_user != "0"
+    error_message = "sandbox_user must name an unprivileged user: the sandbox is what keeps a pull request's Terraform away from gantry's key."
+  }
+}
+
+
 
 variable "log_kms_key_arn" {
   description = "KMS key for the log group; its key policy must allow logs.REGION.amazonaws.com. Null: CloudWatch's own encryption."

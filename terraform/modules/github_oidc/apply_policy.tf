@@ -2,6 +2,9 @@ locals {
   arn_prefix = "arn:${local.partition}"
   in_region  = "${local.region}:${local.account_id}"
 
+  managed_roles    = [for p in var.managed_name_prefixes : "${local.iam_arn}:role/${p}*"]
+  managed_policies = [for p in var.managed_name_prefixes : "${local.iam_arn}:policy/${p}*"]
+
   # Each statement names its actions one by one and limits them to this account and region (IAM and
   # Route53 are global: limited to the managed name prefixes and the one hosted zone).
   apply_statements = {
@@ -83,20 +86,20 @@ locals {
         "${local.arn_prefix}:sns:${local.in_region}:*",
       ]
     }
-    Secrets = {
+    # Secrets and keys of the stack; their policies and grants are separate statements below,
+    # limited to the stack's own secrets and keys. The guardrails deny gantry's and the state's.
+    SecretsAndKeys = {
       actions = [
-        "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteResourcePolicy",
-        "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy", "secretsmanager:RotateSecret",
-        "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret",
-        "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:EnableKeyRotation", "kms:PutKeyPolicy",
-        "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
-        "kms:UpdateKeyDescription",
+        "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+        "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+        "secretsmanager:UpdateSecret",
+        "kms:CreateAlias", "kms:DeleteAlias", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion",
+        "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
       ]
-      resources = [
-        "${local.arn_prefix}:secretsmanager:${local.in_region}:secret:*",
-        "${local.arn_prefix}:kms:${local.in_region}:key/*",
-        "${local.arn_prefix}:kms:${local.in_region}:alias/*",
-      ]
+      resources = concat(
+        [for p in var.managed_secret_prefixes : "${local.arn_prefix}:secretsmanager:${local.in_region}:secret:${p}*"],
+        ["${local.arn_prefix}:kms:${local.in_region}:key/*", "${local.arn_prefix}:kms:${local.in_region}:alias/*"],
+      )
     }
     EdgeAndFrontend = {
       actions = [
@@ -114,26 +117,16 @@ locals {
       actions   = ["route53:ChangeResourceRecordSets", "route53:ChangeTagsForResource"]
       resources = ["${local.arn_prefix}:route53:::hostedzone/${var.hosted_zone_id}"]
     }
+    # Roles and policies named with a managed prefix. Creating a role, attaching a policy and
+    # passing a role are separate statements below, each with the condition that bounds it.
     Iam = {
       actions = [
-        "iam:AttachRolePolicy", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole",
-        "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy",
-        "iam:DetachRolePolicy", "iam:PassRole", "iam:PutRolePolicy", "iam:TagPolicy", "iam:TagRole",
-        "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+        "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+        "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:TagPolicy",
+        "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
         "iam:UpdateRoleDescription",
       ]
-      resources = flatten([for p in var.managed_name_prefixes : [
-        "${local.arn_prefix}:iam::${local.account_id}:role/${p}*",
-        "${local.arn_prefix}:iam::${local.account_id}:policy/${p}*",
-      ]])
-    }
-    OidcProvider = {
-      actions = [
-        "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider",
-        "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
-        "iam:UpdateOpenIDConnectProviderThumbprint",
-      ]
-      resources = ["${local.arn_prefix}:iam::${local.account_id}:oidc-provider/${local.issuer}"]
+      resources = concat(local.managed_roles, local.managed_policies)
     }
     ServiceLinkedRoles = {
       actions = ["iam:CreateServiceLinkedRole"]
@@ -146,10 +139,12 @@ locals {
   }
 }
 
-# The apply role can do what the plan role does, and create, change and delete the stack's resources.
+# The apply role reads what the plan role reads (the read policy is attached to it too), writes
+# the state, and creates, changes and deletes the stack's resources, within the permissions
+# boundary and under the guardrails (boundary.tf), which it may never change.
 #tfsec:ignore:aws-iam-no-policy-wildcards resources are patterns within this account and region (no action is a wildcard); creation calls name no existing ARN
 data "aws_iam_policy_document" "apply" {
-  source_policy_documents = [data.aws_iam_policy_document.plan.json]
+  source_policy_documents = [data.aws_iam_policy_document.guardrails.json]
 
   dynamic "statement" {
     for_each = local.apply_statements
@@ -158,6 +153,111 @@ data "aws_iam_policy_document" "apply" {
       sid       = statement.key
       actions   = statement.value.actions
       resources = statement.value.resources
+    }
+  }
+
+  statement {
+    sid       = "WriteState"
+    actions   = ["s3:PutObject"]
+    resources = [local.state_object_arn]
+  }
+
+  statement {
+    sid       = "EncryptState"
+    actions   = ["kms:Encrypt"]
+    resources = [var.state_kms_key_arn]
+  }
+
+  statement {
+    sid       = "WriteStateDigest"
+    actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [local.lock_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [local.digest_item]
+    }
+  }
+
+  # A role the apply role creates carries the boundary, so it can never do what the apply role
+  # may not; and the apply role cannot take the boundary off a role (the guardrails deny it).
+  statement {
+    sid       = "CreateBoundedRoles"
+    actions   = ["iam:CreateRole", "iam:PutRolePermissionsBoundary"]
+    resources = local.managed_roles
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arn]
+    }
+  }
+
+  # Only the stack's own policies and the AWS managed policies its roles use: never, say,
+  # AdministratorAccess.
+  statement {
+    sid       = "AttachKnownPolicies"
+    actions   = ["iam:AttachRolePolicy"]
+    resources = local.managed_roles
+
+    condition {
+      test     = "ArnLike"
+      variable = "iam:PolicyARN"
+      values = concat(
+        local.managed_policies,
+        [for p in var.attachable_aws_policies : "arn:${local.partition}:iam::aws:policy/${p}"],
+      )
+    }
+  }
+
+  statement {
+    sid       = "PassTaskRoles"
+    actions   = ["iam:PassRole"]
+    resources = var.task_role_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "PassFlowLogRole"
+    actions   = ["iam:PassRole"]
+    resources = [var.flow_log_role_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["vpc-flow-logs.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "StackSecretPolicies"
+    actions   = ["secretsmanager:DeleteResourcePolicy", "secretsmanager:PutResourcePolicy"]
+    resources = var.stack_secret_arns
+  }
+
+  statement {
+    sid       = "StackKeyPolicies"
+    actions   = ["kms:PutKeyPolicy"]
+    resources = var.stack_kms_key_arns
+  }
+
+  # Grants that AWS services (ECR for its encrypted repository) make on the caller's behalf; never
+  # a grant the caller could use itself.
+  statement {
+    sid       = "StackKeyGrants"
+    actions   = ["kms:CreateGrant"]
+    resources = var.stack_kms_key_arns
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
     }
   }
 

@@ -1,5 +1,7 @@
 # GitHub's OIDC provider and the three roles gantry assumes by web identity: plan (read-only),
-# apply (changes the stack) and deploy (pushes one image and rolls out one ECS service).
+# apply (changes the stack, within a permissions boundary) and deploy (pushes one image and rolls
+# out one ECS service). Each role trusts its own GitHub environment and nothing else, so no token
+# meant for one phase is good for another.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -10,12 +12,38 @@ locals {
   account_id   = data.aws_caller_identity.current.account_id
   region       = data.aws_region.current.name
   partition    = data.aws_partition.current.partition
+  iam_arn      = "arn:${local.partition}:iam::${local.account_id}"
   provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : var.oidc_provider_arn
 
+  # Names, not resource references: the boundary and the guardrails name these roles and
+  # policies, and the roles carry the boundary, so referring to the resources would be a cycle.
+  role_names = {
+    plan   = "${var.name_prefix}-plan-${var.environment}"
+    apply  = "${var.name_prefix}-terraform-${var.environment}"
+    deploy = "${var.name_prefix}-deploy-${var.service_name}"
+  }
+  boundary_name    = "${var.name_prefix}-boundary-${var.environment}"
+  read_policy_name = "${var.name_prefix}-read-${var.environment}"
+  boundary_arn     = "${local.iam_arn}:policy/${local.boundary_name}"
+
+  # The GitHub environment each phase runs in (SPEC §7): gantry-plan for plans of pull-request
+  # code, the project's name for merge-time plans and applies, the service's name for deploys.
+  environments = {
+    plan   = var.plan_environment
+    apply  = coalesce(var.apply_environment, var.environment)
+    deploy = coalesce(var.deploy_environment, var.service_name)
+  }
+
+  # One set of subjects per role, none shared: a token of one phase's environment never assumes
+  # another phase's role. pull_request is the subject of a workflow run for a pull request of
+  # this repository without an environment; it may only ever reach the read-only role.
   subjects = {
-    plan   = [for s in var.plan_subjects : "repo:${var.github_repository}:${s}"]
-    apply  = [for s in var.apply_subjects : "repo:${var.github_repository}:${s}"]
-    deploy = [for s in var.deploy_subjects : "repo:${var.github_repository}:${s}"]
+    plan = concat(
+      ["repo:${var.github_repository}:environment:${local.environments.plan}"],
+      var.plan_trusts_pull_requests ? ["repo:${var.github_repository}:pull_request"] : [],
+    )
+    apply  = ["repo:${var.github_repository}:environment:${local.environments.apply}"]
+    deploy = ["repo:${var.github_repository}:environment:${local.environments.deploy}"]
   }
 }
 
@@ -57,9 +85,10 @@ data "aws_iam_policy_document" "trust" {
 }
 
 resource "aws_iam_role" "plan" {
-  name                 = "${var.name_prefix}-plan-${var.environment}"
+  name                 = local.role_names.plan
   description          = "Terraform plans of ${var.environment} by gantry (read-only)."
   assume_role_policy   = data.aws_iam_policy_document.trust["plan"].json
+  permissions_boundary = aws_iam_policy.boundary.arn
   max_session_duration = 3600
   tags                 = var.tags
 
@@ -68,29 +97,48 @@ resource "aws_iam_role" "plan" {
       condition     = var.create_oidc_provider || var.oidc_provider_arn != null
       error_message = "Set oidc_provider_arn when create_oidc_provider is false."
     }
+    precondition {
+      condition     = length(distinct(values(local.environments))) == 3
+      error_message = "plan_environment, apply_environment and deploy_environment must be three different GitHub environments: a role must not trust another phase's tokens."
+    }
   }
 }
 
 resource "aws_iam_role" "apply" {
-  name                 = "${var.name_prefix}-terraform-${var.environment}"
+  name                 = local.role_names.apply
   description          = "Terraform applies of ${var.environment} by gantry."
   assume_role_policy   = data.aws_iam_policy_document.trust["apply"].json
+  permissions_boundary = aws_iam_policy.boundary.arn
   max_session_duration = 3600
   tags                 = var.tags
 }
 
 resource "aws_iam_role" "deploy" {
-  name                 = "${var.name_prefix}-deploy-${var.service_name}"
+  name                 = local.role_names.deploy
   description          = "Image push and ECS rollout of ${var.ecs_service_name} by gantry."
   assume_role_policy   = data.aws_iam_policy_document.trust["deploy"].json
+  permissions_boundary = aws_iam_policy.boundary.arn
   max_session_duration = 3600
   tags                 = var.tags
 }
 
-resource "aws_iam_role_policy" "plan" {
-  name   = "plan"
-  role   = aws_iam_role.plan.id
-  policy = data.aws_iam_policy_document.plan.json
+# What a plan reads, as a managed policy: the plan role and the apply role both need it, and the
+# apply role's own statements would not fit beside it in IAM's 10,240 characters of inline policy.
+resource "aws_iam_policy" "read" {
+  name        = local.read_policy_name
+  description = "Reads the ${var.environment} stack and its state, and takes the state lock."
+  policy      = data.aws_iam_policy_document.plan.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read" {
+  role       = aws_iam_role.plan.name
+  policy_arn = aws_iam_policy.read.arn
+}
+
+resource "aws_iam_role_policy_attachment" "apply_read" {
+  role       = aws_iam_role.apply.name
+  policy_arn = aws_iam_policy.read.arn
 }
 
 resource "aws_iam_role_policy" "apply" {

@@ -4,16 +4,26 @@ output "oidc_provider_arn" {
 }
 
 output "plan_role_arn" {
-  description = "Role for Terraform plans (read-only)."
+  description = "Role for plans of pull-request code (read-only); the project's aws.plan_role_arn in .gantry.yaml."
   value       = aws_iam_role.plan.arn
 }
 
 output "apply_role_arn" {
-  description = "Role for Terraform applies; the project's aws.role_arn in .gantry.yaml."
+  description = "Role for merge-time plans and applies; the project's aws.role_arn in .gantry.yaml."
   value       = aws_iam_role.apply.arn
 }
 
 output "deploy_role_arn" {
   description = "Role for building and deploying the service; the service's aws.role_arn in .gantry.yaml."
   value       = aws_iam_role.deploy.arn
+}
+
+output "boundary_arn" {
+  description = "Permissions boundary every role the apply role creates must carry (pass it to the modules that create roles)."
+  value       = aws_iam_policy.boundary.arn
+}
+
+output "environments" {
+  description = "The GitHub environment each role trusts (plan, apply, deploy): create them with modules/github_environments."
+  value       = local.environments
 }

@@ -1,6 +1,12 @@
 locals {
   state_bucket_arn = "arn:${local.partition}:s3:::${var.state_bucket_name}"
   lock_table_arn   = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.lock_table_name}"
+  state_object_arn = "${local.state_bucket_arn}/${var.state_key}"
+
+  # The S3 backend's items in the lock table: the lock itself, and the digest of the state that
+  # only a write of the state updates.
+  lock_item   = "${var.state_bucket_name}/${var.state_key}"
+  digest_item = "${local.lock_item}-md5"
 
   # What Terraform's refresh reads for the stack's resource types. Listed one by one: no "Service:*"
   # or "Describe*" patterns, so a new AWS action is never granted by accident.
@@ -46,7 +52,9 @@ locals {
   ]
 }
 
-# The plan role reads the stack and takes the state lock; it changes no resource.
+# The plan role reads the stack and its state, and takes the state lock (the DynamoDB lock item,
+# or the .tflock object of Terraform >= 1.10's use_lockfile); it writes nothing else: not the
+# state, not the state's digest, no resource.
 #tfsec:ignore:aws-iam-no-policy-wildcards Describe/List/Get calls above mostly support no resource-level scoping; every action is named
 data "aws_iam_policy_document" "plan" {
   statement {
@@ -68,20 +76,44 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
-    sid       = "ReadWriteState"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${local.state_bucket_arn}/${var.state_key}"]
+    sid       = "ReadState"
+    actions   = ["s3:GetObject"]
+    resources = [local.state_object_arn, "${local.state_object_arn}.tflock"]
+  }
+
+  statement {
+    sid       = "LockObject"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.state_object_arn}.tflock"]
   }
 
   statement {
     sid       = "StateKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.state_kms_key_arn]
   }
 
   statement {
-    sid       = "StateLock"
-    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+    sid       = "ReadLockAndDigest"
+    actions   = ["dynamodb:GetItem"]
     resources = [local.lock_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [local.lock_item, local.digest_item]
+    }
+  }
+
+  statement {
+    sid       = "LockItem"
+    actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [local.lock_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [local.lock_item]
+    }
   }
 }

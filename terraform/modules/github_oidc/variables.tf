@@ -19,38 +19,45 @@ variable "github_repository" {
   }
 }
 
-# Subjects are the part of the token's sub claim after "repo:OWNER/REPO:". Only exact branch refs and
-# environments are accepted, so a trust policy can never match another repository or a pull request from a fork.
-variable "plan_subjects" {
-  description = "Token subjects (after repo:OWNER/REPO:) allowed to assume the plan role, e.g. ref:refs/heads/main or environment:staging."
-  type        = list(string)
-  default     = ["ref:refs/heads/main"]
+# Each role trusts one GitHub environment (repo:OWNER/REPO:environment:NAME), and the plan role
+# also pull_request; no two roles share a subject. Protect the environments (modules/
+# github_environments) so that only the default branch's workflow runs in them.
+variable "plan_environment" {
+  description = "GitHub environment of plans of pull-request code (SPEC §7: gantry-plan); the only environment the plan role trusts."
+  type        = string
+  default     = "gantry-plan"
 
   validation {
-    condition     = length(var.plan_subjects) > 0 && alltrue([for s in var.plan_subjects : can(regex("^(ref:refs/heads/[A-Za-z0-9._/-]+|environment:[A-Za-z0-9._-]+)$", s))])
-    error_message = "plan_subjects must be ref:refs/heads/BRANCH or environment:NAME, without wildcards."
+    condition     = can(regex("^[A-Za-z0-9._-]+$", var.plan_environment))
+    error_message = "plan_environment must be an environment name, without wildcards."
   }
 }
 
-variable "apply_subjects" {
-  description = "Token subjects (after repo:OWNER/REPO:) allowed to assume the apply role."
-  type        = list(string)
-  default     = ["ref:refs/heads/main"]
+variable "plan_trusts_pull_requests" {
+  description = "Whether the plan role also trusts repo:OWNER/REPO:pull_request, the token of a workflow run for a pull request of this repository (not a fork's) without an environment."
+  type        = bool
+  default     = true
+}
+
+variable "apply_environment" {
+  description = "GitHub environment of merge-time plans and applies: the project's name in .gantry.yaml. Null: environment."
+  type        = string
+  default     = null
 
   validation {
-    condition     = length(var.apply_subjects) > 0 && alltrue([for s in var.apply_subjects : can(regex("^(ref:refs/heads/[A-Za-z0-9._/-]+|environment:[A-Za-z0-9._-]+)$", s))])
-    error_message = "apply_subjects must be ref:refs/heads/BRANCH or environment:NAME, without wildcards."
+    condition     = var.apply_environment == null || can(regex("^[A-Za-z0-9._-]+$", var.apply_environment))
+    error_message = "apply_environment must be an environment name, without wildcards."
   }
 }
 
-variable "deploy_subjects" {
-  description = "Token subjects (after repo:OWNER/REPO:) allowed to assume the deploy role."
-  type        = list(string)
-  default     = ["ref:refs/heads/main"]
+variable "deploy_environment" {
+  description = "GitHub environment of deploys and rollbacks: the service's name in .gantry.yaml. Null: service_name."
+  type        = string
+  default     = null
 
   validation {
-    condition     = length(var.deploy_subjects) > 0 && alltrue([for s in var.deploy_subjects : can(regex("^(ref:refs/heads/[A-Za-z0-9._/-]+|environment:[A-Za-z0-9._-]+)$", s))])
-    error_message = "deploy_subjects must be ref:refs/heads/BRANCH or environment:NAME, without wildcards."
+    condition     = var.deploy_environment == null || can(regex("^[A-Za-z0-9._-]+$", var.deploy_environment))
+    error_message = "deploy_environment must be an environment name, without wildcards."
   }
 }
 
@@ -93,9 +100,40 @@ variable "lock_table_name" {
 }
 
 variable "managed_name_prefixes" {
-  description = "Name prefixes of the IAM roles, policies and other named resources the apply role may manage."
+  description = "Name prefixes of the IAM roles and policies the apply role may manage. Never gantry's own prefix: gantry's roles are the administrator's."
   type        = list(string)
-  default     = ["classla-", "gantry-"]
+  default     = ["classla-"]
+
+  validation {
+    condition     = alltrue([for p in var.managed_name_prefixes : can(regex("^[A-Za-z0-9+=,.@_-]+$", p)) && !startswith(p, "gantry")])
+    error_message = "managed_name_prefixes must be plain name prefixes, none of them gantry's."
+  }
+}
+
+variable "managed_secret_prefixes" {
+  description = "Name prefixes of the Secrets Manager secrets the apply role may create, change and delete."
+  type        = list(string)
+  default     = ["classla/", "classla-"]
+
+  validation {
+    condition     = alltrue([for p in var.managed_secret_prefixes : length(p) > 0 && !strcontains(p, "*") && !startswith(p, "gantry")])
+    error_message = "managed_secret_prefixes must be plain name prefixes, none of them gantry's."
+  }
+}
+
+variable "attachable_aws_policies" {
+  description = "AWS managed policies (path/name after arn:aws:iam::aws:policy/) the apply role may attach to the stack's roles, besides the stack's own policies."
+  type        = list(string)
+  default     = ["service-role/AmazonECSTaskExecutionRolePolicy"]
+}
+
+variable "boundary_services" {
+  description = "Services the permissions boundary allows (the roles' own policies choose the actions). Add one when the stack's roles need it."
+  type        = list(string)
+  default = [
+    "acm", "amplify", "application-autoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs",
+    "elasticloadbalancing", "iam", "kms", "logs", "route53", "s3", "secretsmanager", "sns", "wafv2",
+  ]
 }
 
 variable "hosted_zone_id" {
@@ -125,13 +163,58 @@ variable "ecs_service_name" {
 }
 
 variable "task_role_arns" {
-  description = "The service's task role and execution role: the only roles the deploy role may pass to ECS."
+  description = "The service's task role and execution role: the only roles the deploy and apply roles may pass, and only to ECS tasks."
   type        = list(string)
 
   validation {
     condition     = length(var.task_role_arns) == 2
     error_message = "task_role_arns must hold exactly the task role and the execution role."
   }
+}
+
+variable "flow_log_role_arn" {
+  description = "The VPC flow log role (network's flow_log_role_arn): the apply role may pass it to vpc-flow-logs.amazonaws.com only."
+  type        = string
+}
+
+variable "stack_secret_arns" {
+  description = "The stack's secrets whose resource policy the apply role may set (the secrets module's); never gantry's."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.stack_secret_arns) > 0 && alltrue([for a in var.stack_secret_arns : !strcontains(a, "*")])
+    error_message = "stack_secret_arns must list the secrets one by one."
+  }
+}
+
+variable "stack_kms_key_arns" {
+  description = "The stack's KMS keys whose key policy the apply role may set and on which AWS services may make grants for it; never gantry's or the state's."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.stack_kms_key_arns) > 0 && alltrue([for a in var.stack_kms_key_arns : !strcontains(a, "*")])
+    error_message = "stack_kms_key_arns must list the keys one by one."
+  }
+}
+
+variable "gantry_role_arns" {
+  description = "The roles of gantry's own task (the gantry module's role_arns): nothing under the boundary may change or pass them."
+  type        = list(string)
+}
+
+variable "gantry_secret_arns" {
+  description = "gantry's own secrets (App key, webhook secret): nothing under the boundary may read or change them."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.gantry_secret_arns) > 0
+    error_message = "gantry_secret_arns must list gantry's secrets."
+  }
+}
+
+variable "gantry_kms_key_arn" {
+  description = "The KMS key of gantry's secrets: nothing under the boundary may use or change it."
+  type        = string
 }
 
 variable "tags" {

@@ -27,3 +27,8 @@ output "flow_log_group_name" {
   description = "CloudWatch log group receiving the VPC flow logs."
   value       = aws_cloudwatch_log_group.flow_logs.name
 }
+
+output "flow_log_role_arn" {
+  description = "Role the flow log service writes with; the apply role may pass it to vpc-flow-logs.amazonaws.com only."
+  value       = aws_iam_role.flow_logs.arn
+}

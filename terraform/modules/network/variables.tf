@@ -55,6 +55,11 @@ variable "flow_log_traffic_type" {
   default     = "ALL"
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the flow log role: github_oidc's boundary_arn, which the apply role requires on every role it creates."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
