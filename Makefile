@@ -37,7 +37,12 @@ tools: $(BIN)/terraform $(BIN)/tofu $(BIN)/tfsec ## build the tools the tests ru
 
 tf-check: $(BIN)/terraform $(BIN)/tfsec ## terraform fmt and tfsec (no HIGH or CRITICAL finding) on terraform/
 	TF_CLI_CONFIG_FILE=/dev/null $(BIN)/terraform fmt -check -recursive terraform
-	$(BIN)/tfsec terraform --minimum-severity HIGH --no-module-downloads --concise-output --no-color
+	@# Given a directory of several roots, tfsec scans only the first it finds: give it each root
+	@# (the modules are scanned through the roots that call them).
+	@for root in terraform/bootstrap terraform/envs/*/; do \
+		echo "tfsec $$root"; \
+		$(BIN)/tfsec $$root --minimum-severity HIGH --no-module-downloads --concise-output --no-color || exit 1; \
+	done
 
 # Terraform is built from source with the Go toolchain (no download site is needed) and kept
 # in bin/ so later runs reuse it; the version check rebuilds it when TERRAFORM_VERSION moves.

@@ -1,0 +1,4 @@
+output "environments" {
+  description = "The protected environments."
+  value       = module.github_environments.environments
+}
