@@ -2,6 +2,7 @@ package command
 
 import (
 	"errors"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -123,14 +124,49 @@ func refusedArg(arg string) string {
 	case !fuzzTerraform[name]:
 		return "not on the allow-list"
 	case name == "var-file":
-		if strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~") {
+		// ".." may lead to a file elsewhere in the repository; the plan checks it against the project's
+		// directory (VarFileOutside, fuzzed below).
+		if strings.HasPrefix(value, "/") || strings.HasPrefix(value, "\\") || strings.HasPrefix(value, "~") ||
+			(len(value) > 1 && value[1] == ':') {
 			return "an absolute var-file"
-		}
-		for _, elem := range strings.FieldsFunc(value, func(r rune) bool { return r == '/' || r == '\\' }) {
-			if elem == ".." {
-				return "a var-file outside the project"
-			}
 		}
 	}
 	return ""
+}
+
+// FuzzVarFileOutside checks VarFileOutside against path.Join: a -var-file read from a project directory
+// is accepted exactly when the path it names, cleaned as the kernel would without links, stays inside
+// the repository. (Links are the plan's to check: it resolves the path inside the checkout.)
+func FuzzVarFileOutside(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"terraform/envs/production", "../common.tfvars"},
+		{"terraform/envs/production", "../../../../etc/passwd"},
+		{"infra", `..\..\x.tfvars`},
+		{".", "a/../b.tfvars"},
+		{"", "../x"},
+		{"a/./b/", "./../../.././x"},
+		{"infra", "/etc/passwd"},
+		{"infra", "~/x"},
+		{"infra", `C:\x`},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, dir, value string) {
+		slashed := func(s string) string { return strings.ReplaceAll(s, `\`, "/") }
+		cleanDir := path.Clean(slashed(dir))
+		if path.IsAbs(cleanDir) || cleanDir == ".." || strings.HasPrefix(cleanDir, "../") || value == "" {
+			return // .gantry.yaml refuses such a dir; the parser refuses an empty value
+		}
+		reply := VarFileOutside([]string{"-var-file=" + value}, dir)
+		joined := path.Join(cleanDir, slashed(value))
+		absolute := strings.HasPrefix(value, "/") || strings.HasPrefix(value, `\`) || strings.HasPrefix(value, "~") ||
+			(len(value) > 1 && value[1] == ':')
+		inside := !absolute && joined != ".." && !strings.HasPrefix(joined, "../")
+		if inside != (reply == "") {
+			t.Fatalf("VarFileOutside(%q, %q) = %q, but the path is %q (inside the repository: %v)", value, dir, reply, joined, inside)
+		}
+		if reply != "" && (strings.Count(reply, "`")%2 != 0 || strings.Contains(reply, "<!--")) {
+			t.Fatalf("VarFileOutside(%q, %q) reply %q breaks its Markdown", value, dir, reply)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -65,8 +66,8 @@ func (p *argParser) terraformArgs() error {
 			if value == "" {
 				return p.fail("Terraform flag %s needs a value, as in %s.", code(shown), code("-"+name+"=VALUE"))
 			}
-			if name == "var-file" && !isInsidePath(value) {
-				return p.fail("`-var-file` must be a relative path inside the project directory, without `..`; %s is not.", code(value))
+			if name == "var-file" && !isRelativePath(value) {
+				return p.fail("`-var-file` must be a path relative to the project directory, naming a file in the repository; %s is not.", code(value))
 			}
 			args = append(args, "-"+name+"="+value)
 		}
@@ -104,17 +105,66 @@ func allowedTerraformFlags() string {
 	return strings.Join(quoted, ", ")
 }
 
-// isInsidePath reports whether a -var-file path stays below the directory Terraform runs in: relative,
-// not starting from the home directory, and with no ".." element (either separator, for Windows runners).
-func isInsidePath(path string) bool {
-	if strings.HasPrefix(path, "/") || strings.HasPrefix(path, `\`) || strings.HasPrefix(path, "~") ||
-		(len(path) > 1 && path[1] == ':') {
-		return false
-	}
-	for elem := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' || r == '\\' }) {
-		if elem == ".." {
-			return false
+// isRelativePath reports whether a -var-file path is relative: not absolute, not from the home directory
+// and not on a drive (for Windows runners). Whether it stays inside the repository depends on the project
+// directory it is read from, which the plan checks (VarFileOutside); here it may still go up with "..".
+func isRelativePath(path string) bool {
+	return !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, `\`) && !strings.HasPrefix(path, "~") &&
+		!(len(path) > 1 && path[1] == ':')
+}
+
+// VarFileOutside checks the -var-file arguments of args (as Parse returns them) read from the project
+// directory dir (slash-separated, relative to the repository root). It returns the reply for the first
+// one that is not relative or whose ".." elements lead above the repository root, or "" when every one
+// names a path inside the repository. Both separators count, for Windows runners.
+func VarFileOutside(args []string, dir string) string {
+	for _, arg := range args {
+		value, ok := strings.CutPrefix(arg, "-var-file=")
+		if !ok {
+			continue
+		}
+		if !isRelativePath(value) {
+			return "`-var-file` must be a path relative to the project directory, naming a file in the repository; " +
+				code(value) + " is not."
+		}
+		depth := 0
+		for _, elem := range pathElems(dir) {
+			if elem == ".." {
+				depth = max(depth-1, 0)
+			} else {
+				depth++
+			}
+		}
+		up := depth
+		for _, elem := range pathElems(value) {
+			if elem == ".." {
+				depth--
+			} else {
+				depth++
+			}
+			if depth < 0 {
+				return fmt.Sprintf("`-var-file` %s leaves the repository: from the project directory %s it may go up at most %d "+
+					"director%s.", code(value), code(strings.TrimSuffix(dir, "/")+"/"), up, plural(up, "y", "ies"))
+			}
 		}
 	}
-	return true
+	return ""
+}
+
+// pathElems splits a path at either separator, leaving out empty and "." elements.
+func pathElems(p string) []string {
+	var elems []string
+	for elem := range strings.FieldsFuncSeq(p, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if elem != "." {
+			elems = append(elems, elem)
+		}
+	}
+	return elems
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

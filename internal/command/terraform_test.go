@@ -76,27 +76,33 @@ func TestParsePlanTerraformArguments(t *testing.T) {
 		{
 			name:  "an absolute var-file is refused",
 			body:  "/plan -- -var-file=/etc/passwd",
-			reply: "`/plan`: `-var-file` must be a relative path inside the project directory, without `..`; `/etc/passwd` is not." + planUsage,
-		},
-		{
-			name:  "a separate var-file value going up is refused",
-			body:  "/plan -- -var-file ../secrets.tfvars",
-			reply: "`/plan`: `-var-file` must be a relative path inside the project directory, without `..`; `../secrets.tfvars` is not." + planUsage,
-		},
-		{
-			name:  "a .. in the middle of a --var-file path is refused",
-			body:  "/plan -- --var-file=env/../../x.tfvars",
-			reply: "`/plan`: `-var-file` must be a relative path inside the project directory, without `..`; `env/../../x.tfvars` is not." + planUsage,
+			reply: "`/plan`: `-var-file` must be a path relative to the project directory, naming a file in the repository; `/etc/passwd` is not." + planUsage,
 		},
 		{
 			name:  "a var-file in the home directory is refused",
 			body:  "/plan -- -var-file=~/x.tfvars",
-			reply: "`/plan`: `-var-file` must be a relative path inside the project directory, without `..`; `~/x.tfvars` is not." + planUsage,
+			reply: "`/plan`: `-var-file` must be a path relative to the project directory, naming a file in the repository; `~/x.tfvars` is not." + planUsage,
 		},
 		{
-			name:  "a var-file going up with backslashes is refused",
-			body:  `/plan -- -var-file=..\x.tfvars`,
-			reply: "`/plan`: `-var-file` must be a relative path inside the project directory, without `..`; `..\\x.tfvars` is not." + planUsage,
+			name:  "a var-file on a Windows drive is refused",
+			body:  `/plan -- -var-file=C:\secrets.tfvars`,
+			reply: "`/plan`: `-var-file` must be a path relative to the project directory, naming a file in the repository; `C:\\secrets.tfvars` is not." + planUsage,
+		},
+		{
+			name:  "a var-file on a Windows share is refused",
+			body:  `/plan -- -var-file=\\host\share\x.tfvars`,
+			reply: "`/plan`: `-var-file` must be a path relative to the project directory, naming a file in the repository; `\\\\host\\share\\x.tfvars` is not." + planUsage,
+		},
+		{
+			// Whether it stays in the repository depends on the project's directory: the plan checks it (VarFileOutside).
+			name: "a separate var-file value going up to a shared file is passed on",
+			body: "/plan -- -var-file ../../common.tfvars",
+			want: plan("-var-file=../../common.tfvars"),
+		},
+		{
+			name: "a .. in the middle of a --var-file path is passed on",
+			body: "/plan -- --var-file=env/../../x.tfvars",
+			want: plan("-var-file=env/../../x.tfvars"),
 		},
 		{
 			name:  "a flag outside the allow-list is refused with the list",
@@ -159,4 +165,41 @@ func TestParsePlanTerraformArguments(t *testing.T) {
 			reply: "`/plan`: Terraform flag `-refresh` takes `true` or `false`, not `maybe`." + planUsage,
 		},
 	})
+}
+
+func TestVarFileOutsideTheRepositoryIsRefused(t *testing.T) {
+	t.Parallel()
+	const prefix = "`-var-file` "
+	cases := []struct {
+		name, dir string
+		args      []string
+		reply     string // "" when every var-file stays inside the repository
+	}{
+		{"a file in the project directory is inside", "terraform/envs/production", []string{"-var-file=prod.tfvars"}, ""},
+		{"a file shared by the environments is inside", "terraform/envs/production",
+			[]string{"-target=x", "-var-file=../common.tfvars", "-var-file=../../../globals.tfvars"}, ""},
+		{"a file at the root of a project at the root is inside", ".", []string{"-var-file=./a/../b.tfvars"}, ""},
+		{"going up past the root is refused, saying how far it may go", "terraform/envs/production",
+			[]string{"-var-file=../common.tfvars", "-var-file=../../../../etc/passwd"},
+			prefix + "`../../../../etc/passwd` leaves the repository: from the project directory `terraform/envs/production/` " +
+				"it may go up at most 3 directories."},
+		{"going down and then up past the root is refused", "infra",
+			[]string{"-var-file=a/../../../x.tfvars"},
+			prefix + "`a/../../../x.tfvars` leaves the repository: from the project directory `infra/` it may go up at most 1 directory."},
+		{"backslashes count as separators", "infra", []string{`-var-file=..\..\x.tfvars`},
+			prefix + "`..\\..\\x.tfvars` leaves the repository: from the project directory `infra/` it may go up at most 1 directory."},
+		{"a project at the root may not go up at all", "", []string{"-var-file=../x.tfvars"},
+			prefix + "`../x.tfvars` leaves the repository: from the project directory `/` it may go up at most 0 directories."},
+		{"an absolute path is refused (a job queued by an older gantry)", "infra", []string{"-var-file=/etc/passwd"},
+			"`-var-file` must be a path relative to the project directory, naming a file in the repository; `/etc/passwd` is not."},
+		{"other arguments are not paths", "infra", []string{"-var=path=../../../x", "-target=../../x"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if got := VarFileOutside(c.args, c.dir); got != c.reply {
+				t.Errorf("VarFileOutside(%q, %q) =\n%q\nwant\n%q", c.args, c.dir, got, c.reply)
+			}
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mitchellh/go-wordwrap"
 
+	"github.com/classla/gantry/internal/command"
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/plan"
@@ -34,6 +35,11 @@ type PlanSpec struct {
 	RequestedBy string         `json:"requested_by"`
 	Project     config.Project `json:"project"`
 	Args        []string       `json:"args,omitempty"`
+	// Applicable is set when the plan was asked for with write permission (see planApplicable).
+	// Without it the plan is a reader's: it never takes or holds the project's lock, its comment
+	// says it can never be applied, and it is saved as not applicable. A job queued before gantry
+	// knew this reads false: it fails closed.
+	Applicable bool `json:"applicable,omitempty"`
 }
 
 // Terraform runs Terraform for the flows; internal/terraform's Runner implements it.
@@ -48,20 +54,31 @@ type Workdirs interface {
 }
 
 // planKey groups the plan jobs of one project of one pull request: a newer one supersedes older ones.
-func planKey(repo string, pr int, project string) string {
+// Readers' plans have keys of their own, so that a reader's /plan cannot cancel a writer's plan.
+func planKey(repo string, pr int, project string, applicable bool) string {
+	if !applicable {
+		return fmt.Sprintf("plan:%s#%d:%s:reader", repo, pr, project)
+	}
 	return fmt.Sprintf("plan:%s#%d:%s", repo, pr, project)
 }
 
 // checkName is the check run of a project's plans.
 func checkName(project string) string { return "gantry/plan: " + project }
 
-// enqueuePlans queues one plan job per project, canceling older plans of the same projects.
+// enqueuePlans queues one plan job per project, canceling older plans of the same projects: a
+// writer's plan supersedes every older plan, a reader's only older readers' plans.
 func enqueuePlans(ctx context.Context, st store.Store, j store.Job, specs []PlanSpec) ([]int64, error) {
 	var ids []int64
 	for _, s := range specs {
-		key := planKey(j.Repo, s.Number, s.Project.Name)
-		if _, err := st.CancelJobs(ctx, key, 0); err != nil {
-			return ids, fmt.Errorf("canceling older plans of %s: %w", s.Project.Name, err)
+		key := planKey(j.Repo, s.Number, s.Project.Name, s.Applicable)
+		superseded := []string{planKey(j.Repo, s.Number, s.Project.Name, false)}
+		if s.Applicable {
+			superseded = append(superseded, key)
+		}
+		for _, k := range superseded {
+			if _, err := st.CancelJobs(ctx, k, 0); err != nil {
+				return ids, fmt.Errorf("canceling older plans of %s: %w", s.Project.Name, err)
+			}
 		}
 		nj, err := st.EnqueueJob(ctx, store.NewJob{Kind: KindPlan, InstallationID: j.InstallationID, Repo: j.Repo,
 			PR: s.Number, SHA: s.HeadSHA, Key: key, Spec: spec(s), MaxAttempts: 2})
@@ -84,15 +101,15 @@ type planResult struct {
 }
 
 // runPlan locks the project, plans it at the pull request's head commit, saves the plan and
-// shows it in the project's comment and check run.
+// shows it in the project's comment and check run. A reader's plan takes no lock: it runs when
+// no other pull request holds one.
 func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	s, p := t.Spec, t.Spec.Project
-	held, ok, err := t.Store.AcquireLock(ctx, store.Lock{Repo: t.Repo.String(), Project: p.Name, Workspace: p.Workspace,
-		PR: s.Number, User: s.RequestedBy, SHA: s.HeadSHA})
+	held, free, err := planLock(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", p.Name, err)
+		return nil, err
 	}
-	if !ok {
+	if !free {
 		return reportLocked(ctx, t, held)
 	}
 
@@ -119,6 +136,9 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !s.Applicable {
+		body = withReaderNote(body, p.Name)
+	}
 	if _, err := t.GH.UpsertComment(rctx, t.Repo, s.Number, render.Marker(p.Name), body); err != nil {
 		return nil, err
 	}
@@ -130,6 +150,10 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	if err := t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: out.Conclusion,
 		Title: out.Title, Summary: out.Summary, Text: out.Text}); err != nil {
 		return nil, err
+	}
+	// A plan that ended after its pull request was closed saved a plan nobody will apply.
+	if err := releasePlansWhenDone(rctx, t, s.Number, false); err != nil {
+		t.Log.Warn("discarding the plans of a closed pull request failed", "err", err)
 	}
 	if runErr != nil {
 		return nil, runErr
@@ -156,6 +180,10 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	projectDir, err := dir.Join(p.Dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("project %s: dir %s: %w", p.Name, p.Dir, err)
+	}
+	if err := checkVarFiles(dir, p, s.Args); err != nil {
+		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
+			Apply: render.ApplyMode(p.Apply.On), Error: err.Error()}, nil, err
 	}
 	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
 	c = &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
@@ -193,12 +221,68 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	}
 	saved, err := t.Store.SavePlan(ctx, store.Plan{Repo: t.Repo.String(), PR: s.Number, Project: p.Name,
 		Workspace: p.Workspace, SHA: s.HeadSHA, Changes: summary.Fingerprint(), File: file, JSON: r.JSON,
-		MonthlyCostDelta: delta, CostExceeded: exceeded})
+		MonthlyCostDelta: delta, CostExceeded: exceeded, Applicable: s.Applicable, RequestedBy: s.RequestedBy})
 	if err != nil {
 		return c, nil, fmt.Errorf("saving the plan of %s: %w", p.Name, err)
 	}
 	return c, &planResult{PlanID: saved.ID, HasChanges: summary.HasChanges(), Summary: summary.Line(),
 		CostExceeded: exceeded}, nil
+}
+
+// planLock takes the project's lock for a writer's plan. A reader's plan never takes or holds
+// one: it may run unless another pull request holds the lock. free is false when another pull
+// request holds it, held then describing the holder.
+func planLock(ctx context.Context, t *task[PlanSpec]) (held store.Lock, free bool, err error) {
+	s, p := t.Spec, t.Spec.Project
+	if s.Applicable {
+		held, free, err = t.Store.AcquireLock(ctx, store.Lock{Repo: t.Repo.String(), Project: p.Name, Workspace: p.Workspace,
+			PR: s.Number, User: s.RequestedBy, SHA: s.HeadSHA})
+		if err != nil {
+			return held, false, fmt.Errorf("locking %s: %w", p.Name, err)
+		}
+		return held, free, nil
+	}
+	held, err = t.Store.GetLock(ctx, t.Repo.String(), p.Name, p.Workspace)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Lock{}, true, nil
+	case err != nil:
+		return held, false, fmt.Errorf("reading the lock of %s: %w", p.Name, err)
+	}
+	return held, held.PR == s.Number, nil
+}
+
+// checkVarFiles refuses a -var-file that leads outside the checkout: through ".." past the
+// repository's root (the command's parser cannot know the project's directory), or through a
+// symbolic link. A file elsewhere in the repository is fine.
+func checkVarFiles(dir *workdir.Dir, p config.Project, args []string) error {
+	if why := command.VarFileOutside(args, p.Dir); why != "" {
+		return errors.New(why)
+	}
+	for _, arg := range args {
+		if value, ok := strings.CutPrefix(arg, "-var-file="); ok {
+			// Not cleaned first: the checkout resolves each element as the kernel will, links included.
+			if _, err := dir.Join(strings.TrimSuffix(p.Dir, "/") + "/" + value); err != nil {
+				return fmt.Errorf("-var-file %s: %w", value, err)
+			}
+		}
+	}
+	return nil
+}
+
+// withReaderNote puts, right under the hidden marker of a plan comment, the note that this plan
+// was asked for without write permission and can never be applied. The text is gantry's own; the
+// project name is one .gantry.yaml validated (letters, digits, `_`, `.`, `-`).
+func withReaderNote(body, project string) string {
+	marker, rest, _ := strings.Cut(body, "\n")
+	return marker + "\n" + readerNote(project) + "\n\n" + rest
+}
+
+// readerNote says what a reader's plan is and how to get one that can be applied.
+func readerNote(project string) string {
+	return "> [!CAUTION]\n> **This plan can never be applied.** It was asked for by someone without write permission " +
+		"on this repository, so it holds no lock and `/apply` will not use it. To apply `" + project + "`, someone with " +
+		"write permission comments `/plan -p " + project + "` and applies that plan."
 }
 
 // failureText is what a failed plan shows: Terraform's own diagnostics when it ran.

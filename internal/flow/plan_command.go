@@ -2,10 +2,14 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/classla/gantry/internal/command"
 	"github.com/classla/gantry/internal/config"
+	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/store"
 )
 
 // runPlanCommand answers `/plan [-p NAME]... [-- ARGS]`: the named projects, or those the pull
@@ -44,17 +48,65 @@ func runPlanCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 				"`/plan -p NAME` (projects: "+projectList(cfg)+").")
 		}
 	}
-	specs := make([]PlanSpec, len(names))
-	for i, n := range names {
+	// A reader may plan, but never apply nor lock: the plan is theirs, arguments included.
+	perm, err := t.GH.Permission(ctx, t.Repo, s.Author)
+	if err != nil {
+		return nil, fmt.Errorf("checking %s's permission on %s: %w", s.Author, t.Repo, err)
+	}
+	applicable := perm.AtLeast(gh.PermissionWrite)
+	var refusals []string
+	var specs []PlanSpec
+	for _, n := range names {
 		p, _ := cfg.Project(n)
-		specs[i] = PlanSpec{Number: s.Number, HeadSHA: pr.HeadSHA, Trigger: "comment", RequestedBy: s.Author,
-			Project: *p, Args: cmd.Args}
+		if why := command.VarFileOutside(cmd.Args, p.Dir); why != "" {
+			refusals = append(refusals, "`"+n+"`: "+why)
+			continue
+		}
+		if !applicable {
+			why, err := readerLocked(ctx, t, *p)
+			if err != nil {
+				return nil, err
+			}
+			if why != "" {
+				refusals = append(refusals, why)
+				continue
+			}
+		}
+		specs = append(specs, PlanSpec{Number: s.Number, HeadSHA: pr.HeadSHA, Trigger: "comment", RequestedBy: s.Author,
+			Project: *p, Args: cmd.Args, Applicable: applicable})
+	}
+	if len(refusals) > 0 {
+		if _, err := t.reply(ctx, strings.Join(refusals, "\n")); err != nil {
+			return nil, err
+		}
 	}
 	jobs, err := enqueuePlans(ctx, t.Store, t.Job, specs)
 	if err != nil {
 		return nil, err
 	}
-	return prResult{Projects: names, Jobs: jobs}, nil
+	planned := make([]string, len(specs))
+	for i, sp := range specs {
+		planned[i] = sp.Project.Name
+	}
+	return prResult{Projects: planned, Jobs: jobs}, nil
+}
+
+// readerLocked is the refusal of a reader's plan of a project another pull request has locked
+// ("" when no other pull request holds the lock): a reader's plan never waits for a lock or takes
+// one, so a reader cannot hold a project with a plan on a stale pull request.
+func readerLocked(ctx context.Context, t *task[CommandSpec], p config.Project) (string, error) {
+	l, err := t.Store.GetLock(ctx, t.Repo.String(), p.Name, p.Workspace)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reading the lock of %s: %w", p.Name, err)
+	case l.PR == t.Spec.Number:
+		return "", nil
+	}
+	return fmt.Sprintf("`%s` is locked by #%d, so it was not planned: a plan asked for without write permission never "+
+		"takes or waits for a lock. Plan it again once #%d is merged or closed, or ask someone with write permission "+
+		"to comment `/plan -p %s`.", p.Name, l.PR, l.PR, p.Name), nil
 }
 
 // commandConfig reads .gantry.yaml for a command. When it is broken or missing, the command is

@@ -2,12 +2,16 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/google/go-github/v62/github"
 
 	"github.com/classla/gantry/internal/config"
+	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/store"
 )
@@ -107,11 +111,38 @@ func runPullRequest(ctx context.Context, t *task[PullRequestSpec]) (any, error) 
 		specs = append(specs, PlanSpec{Number: s.Number, HeadSHA: s.HeadSHA, Trigger: "autoplan",
 			RequestedBy: s.Sender, Project: *p})
 	}
+	if len(specs) > 0 {
+		applicable, err := planApplicable(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		for i := range specs {
+			specs[i].Applicable = applicable
+		}
+	}
 	if res.Jobs, err = enqueuePlans(ctx, t.Store, t.Job, specs); err != nil {
 		return nil, err
 	}
 	t.Log.Info("projects affected", "projects", res.Projects, "files", len(files), "plan_jobs", res.Jobs)
 	return res, nil
+}
+
+// planApplicable decides whether the autoplan of a push may be applied and lock. It plans no
+// arguments, only the pull request's head, and who can put code there decides: a branch of this
+// repository takes a push only from someone with write permission (GitHub enforces it), so its
+// plans are a writer's. A fork's branch takes anyone's push: its plans (GANTRY_ALLOW_FORK_PRS)
+// are a writer's only when the event's sender — who pushed, opened or reopened it — has write
+// permission; otherwise they are a reader's, and a writer's `/plan` makes one that can be applied.
+func planApplicable(ctx context.Context, t *task[PullRequestSpec]) (bool, error) {
+	s := t.Spec
+	if strings.EqualFold(s.HeadRepo, t.Repo.String()) {
+		return true, nil
+	}
+	perm, err := t.GH.Permission(ctx, t.Repo, s.Sender)
+	if err != nil {
+		return false, fmt.Errorf("checking %s's permission on %s: %w", s.Sender, t.Repo, err)
+	}
+	return perm.AtLeast(gh.PermissionWrite), nil
 }
 
 // loadConfig reads .gantry.yaml from the default branch. A repository without one is not
@@ -141,7 +172,8 @@ func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem str
 
 // runPullRequestClosed releases what a closed pull request held. A pull request merged into the
 // default branch first queues the applies of the projects its files change; those keep their
-// locks and saved plans until they are applied.
+// locks until they are applied, and the pull request's saved plans stay until its applies are
+// done (releasePlansWhenDone).
 func runPullRequestClosed(ctx context.Context, t *task[PullRequestSpec]) (any, error) {
 	s := t.Spec
 	// Its queued and running work is moot: the pull-request jobs and every project's plans.
@@ -178,13 +210,75 @@ func runPullRequestClosed(ctx context.Context, t *task[PullRequestSpec]) (any, e
 		}
 		released = append(released, l.Project+"/"+l.Workspace)
 	}
-	if len(applying) == 0 {
-		if err := t.Store.DeletePlans(ctx, t.Repo.String(), s.Number); err != nil {
-			return nil, fmt.Errorf("discarding the plans of %s#%d: %w", t.Repo, s.Number, err)
-		}
+	if err := releasePlansWhenDone(ctx, t, s.Number, false); err != nil {
+		return nil, err
 	}
 	t.Log.Info("pull request closed", "merged", s.Merged, "locks_released", released, "applying", projectNames(applying))
 	return map[string]any{"locks_released": released, "applying": projectNames(applying)}, nil
+}
+
+// releasePlansWhenDone discards the saved plans of closed pull request pr once none of its applies
+// is queued or running: the close job, every apply and every plan call it when they end. The
+// plan files and JSON go then. The plans themselves — the changes and cost an apply compares the
+// merge commit's plan with — go too, unless the pull request was merged and the latest apply of
+// one of its projects is held or failed: `/apply` may still confirm or retry it.
+//
+// The job calling it is still running: an apply passes its own outcome in waits (true when it
+// was held or failed); any other job passes false. It does nothing for a pull request that is open.
+func releasePlansWhenDone[S any](ctx context.Context, t *task[S], pr int, waits bool) error {
+	repo := t.Repo.String()
+	if pr == 0 {
+		return nil
+	}
+	closes, err := t.Store.ListJobs(ctx, store.JobFilter{Repo: repo, PR: pr, Kind: KindPullRequestClosed})
+	if err != nil || len(closes) == 0 {
+		return err
+	}
+	var closed PullRequestSpec
+	if err := json.Unmarshal(closes[len(closes)-1].Spec, &closed); err != nil {
+		return fmt.Errorf("reading the close of %s#%d: %w", repo, pr, err)
+	}
+	if t.Job.Kind != KindPullRequestClosed {
+		// It may have been reopened since.
+		now, err := t.GH.PullRequest(ctx, t.Repo, pr)
+		if err != nil {
+			return err
+		}
+		if now.State == "open" {
+			return nil
+		}
+	}
+	applies, err := t.Store.ListJobs(ctx, store.JobFilter{Repo: repo, PR: pr, Kind: KindApply})
+	if err != nil {
+		return fmt.Errorf("listing the applies of %s#%d: %w", repo, pr, err)
+	}
+	waiting := map[string]bool{} // by project: its latest apply is held or failed
+	for _, j := range applies {
+		var a ApplySpec
+		if err := json.Unmarshal(j.Spec, &a); err != nil {
+			continue
+		}
+		var res applyResult
+		_ = json.Unmarshal(j.Result, &res)
+		switch {
+		case j.ID == t.Job.ID:
+			waiting[a.Project.Name] = waits
+		case !j.State.Done():
+			return nil
+		default:
+			waiting[a.Project.Name] = j.State != store.Succeeded || res.Held != ""
+		}
+	}
+	if closed.Merged && slices.Contains(slices.Collect(maps.Values(waiting)), true) {
+		if err := t.Store.DeletePlanFiles(ctx, repo, pr); err != nil {
+			return fmt.Errorf("discarding the plan files of %s#%d: %w", repo, pr, err)
+		}
+		return nil
+	}
+	if err := t.Store.DeletePlans(ctx, repo, pr); err != nil {
+		return fmt.Errorf("discarding the plans of %s#%d: %w", repo, pr, err)
+	}
+	return nil
 }
 
 // mergeApplies queues the applies of a merged pull request: the projects whose files it
