@@ -135,3 +135,75 @@ func TestCommitRoutesAnswer422ForAnUnknownCommit(t *testing.T) {
 		}
 	}
 }
+
+func TestPermissionAnswersLikeGitHubForEveryKindOfAccount(t *testing.T) {
+	t.Parallel()
+	fake := githubfake.New(t)
+	fake.AddRepo("classla", "lms", "main")
+	fake.AddRepo("classla", "docs", "main")
+	fake.SetPublic("classla/docs")
+	fake.SetPermission("classla/lms", "max", "maintain")
+	fake.RemoveUser("ghost")
+	token := mintToken(t, fake)
+	type answer struct {
+		Permission string `json:"permission"`
+		RoleName   string `json:"role_name"`
+	}
+	tests := []struct {
+		name, repo, user string
+		wantStatus       int
+		want             answer
+	}{
+		{name: "a maintainer is write by permission and maintain by role", repo: "lms", user: "max",
+			wantStatus: http.StatusOK, want: answer{"write", "maintain"}},
+		{name: "an account without access to a private repository has none", repo: "lms", user: "eve",
+			wantStatus: http.StatusOK, want: answer{"none", "none"}},
+		{name: "anyone may read a public repository", repo: "docs", user: "eve",
+			wantStatus: http.StatusOK, want: answer{"read", "read"}},
+		{name: "an account that does not exist is not found", repo: "lms", user: "ghost", wantStatus: http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got answer
+			status := getJSON(t, fake.URL()+"repos/classla/"+tt.repo+"/collaborators/"+tt.user+"/permission", token, &got)
+			if status != tt.wantStatus {
+				t.Fatalf("answered %d, want %d", status, tt.wantStatus)
+			}
+			if status == http.StatusOK && got != tt.want {
+				t.Errorf("answered %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAReviewCanBeOfAnEarlierHeadOrOfACommitNoLongerKnown(t *testing.T) {
+	t.Parallel()
+	fake := githubfake.New(t)
+	fake.AddRepo("classla", "lms", "main")
+	head, earlier := strings.Repeat("1", 40), strings.Repeat("2", 40)
+	fake.AddPullRequest("classla/lms", githubfake.PR{Number: 7, HeadSHA: head})
+	fake.AddReviewOf("classla/lms", 7, githubfake.Review{User: "bob", State: "APPROVED", CommitID: earlier})
+	fake.AddReviewOf("classla/lms", 7, githubfake.Review{User: "carol", State: "CHANGES_REQUESTED", CommitGone: true})
+	fake.AddReviewOf("classla/lms", 7, githubfake.Review{User: "dave", State: "COMMENTED"})
+	var got []struct {
+		State    string  `json:"state"`
+		CommitID *string `json:"commit_id"`
+		User     struct {
+			Login string `json:"login"`
+		} `json:"user"`
+	}
+	if status := getJSON(t, fake.URL()+"repos/classla/lms/pulls/7/reviews", mintToken(t, fake), &got); status != http.StatusOK {
+		t.Fatalf("answered %d, want 200", status)
+	}
+	commit := func(i int) string {
+		if got[i].CommitID == nil {
+			return "null"
+		}
+		return *got[i].CommitID
+	}
+	if len(got) != 3 || commit(0) != earlier || commit(1) != "null" || commit(2) != head ||
+		got[1].State != "CHANGES_REQUESTED" || got[1].User.Login != "carol" {
+		t.Errorf("reviews %+v: want bob's of %s, carol's with a null commit_id, dave's of the head", got, earlier)
+	}
+}

@@ -16,16 +16,24 @@ func (s *Server) getPermission(c *call) {
 		return
 	}
 	login := c.params["username"]
-	ro, ok := r.roles[strings.ToLower(login)]
-	if !ok {
-		c.fail(http.StatusNotFound, fmt.Sprintf("%s is not a user", login))
+	if s.missing[strings.ToLower(login)] {
+		c.fail(http.StatusNotFound, "Not Found")
 		return
+	}
+	ro, ok := r.roles[strings.ToLower(login)]
+	switch {
+	case ok:
+	case r.public:
+		ro = role{name: "read", legacy: "read"} // anyone may read a public repository
+	default:
+		ro = role{name: "none", legacy: "none"} // an account without access to a private one
 	}
 	user := s.userJSON(login, "User")
 	user["role_name"] = ro.name
 	user["permissions"] = map[string]bool{
 		"admin": ro.legacy == "admin", "maintain": ro.name == "maintain" || ro.legacy == "admin",
-		"push": ro.legacy != "read", "triage": ro.legacy != "read" || ro.name == "triage", "pull": true,
+		"push": ro.legacy == "write" || ro.legacy == "admin", "triage": ro.legacy == "write" || ro.legacy == "admin" || ro.name == "triage",
+		"pull": ro.legacy != "none",
 	}
 	c.json(http.StatusOK, object{"permission": ro.legacy, "role_name": ro.name, "user": user})
 }

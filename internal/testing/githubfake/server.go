@@ -53,6 +53,7 @@ type Server struct {
 	lastID     int64
 	ids        map[string]int64 // stable ids for users and repositories not otherwise stored
 	repos      map[string]*repoState
+	missing    map[string]bool // lower-case logins of accounts that do not exist (RemoveUser)
 	comments   map[int64]*commentState
 	statuses   map[int64][]*DeploymentStatus
 	tokens     map[string]token
@@ -72,6 +73,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		lastID:        1000,
 		ids:           map[string]int64{},
 		repos:         map[string]*repoState{},
+		missing:       map[string]bool{},
 		comments:      map[int64]*commentState{},
 		statuses:      map[int64][]*DeploymentStatus{},
 		tokens:        map[string]token{},

@@ -70,7 +70,9 @@ var legacyPermission = map[string]string{
 }
 
 // SetPermission gives user a repository role: admin, maintain, write, triage or read. Users without a
-// role are not collaborators, and the permission endpoint answers 404 for them.
+// role are not collaborators: the permission endpoint answers, as GitHub does for an account without
+// access, permission and role "none" on a private repository (the default) and "read" on a public one
+// (SetPublic). Only logins passed to RemoveUser answer 404, as accounts that do not exist do.
 func (s *Server) SetPermission(repo, user, roleName string) {
 	s.t.Helper()
 	legacy, ok := legacyPermission[roleName]
@@ -87,6 +89,23 @@ func (s *Server) SetCustomRole(repo, user, roleName, legacy string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mustRepo(repo).roles[strings.ToLower(user)] = role{name: roleName, legacy: legacy}
+}
+
+// SetPublic makes repo public: anyone may read it, so every account has at least read permission.
+func (s *Server) SetPublic(repo string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo(repo).public = true
+}
+
+// RemoveUser makes login an account that does not exist (deleted or never created): the permission
+// endpoint answers 404 for it, on every repository.
+func (s *Server) RemoveUser(login string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.missing[strings.ToLower(login)] = true
 }
 
 // SetTarball sets the files of the archive served for ref. Paths are relative to the repository root;
@@ -194,10 +213,28 @@ func (s *Server) DeploymentStatuses(id int64) []DeploymentStatus {
 // reviewStates are the states a submitted review can have.
 var reviewStates = []string{"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"}
 
+// Review is a submitted review for AddReviewOf.
+type Review struct {
+	User  string // the reviewer's login
+	State string // APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED
+	// CommitID is the commit reviewed; empty means the pull request's head when the review is added,
+	// as when someone reviews it now. Set it to record a review of an earlier head.
+	CommitID string
+	// CommitGone: the commit reviewed was force-pushed away and collected, so GitHub answers a null
+	// commit_id.
+	CommitGone bool
+}
+
 // AddReview adds a submitted review by user to pull request pr of repo, on the pull request's current head,
 // and returns its ID. state is APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED. Reviews are listed in
 // the order they were added; each gets a larger ID and a later submitted_at than the one before.
 func (s *Server) AddReview(repo string, pr int, user, state string) int64 {
+	s.t.Helper()
+	return s.AddReviewOf(repo, pr, Review{User: user, State: state})
+}
+
+// AddReviewOf adds review rv to pull request pr of repo, like AddReview, and returns its ID.
+func (s *Server) AddReviewOf(repo string, pr int, rv Review) int64 {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,16 +243,23 @@ func (s *Server) AddReview(repo string, pr int, user, state string) int64 {
 	if p == nil {
 		s.t.Fatalf("githubfake: pull request %s#%d was not added: call AddPullRequest first", repo, pr)
 	}
-	if !slices.Contains(reviewStates, state) {
-		s.t.Fatalf("githubfake: review state %q is not one of %v", state, reviewStates)
+	if !slices.Contains(reviewStates, rv.State) {
+		s.t.Fatalf("githubfake: review state %q is not one of %v", rv.State, reviewStates)
+	}
+	if rv.User == "" {
+		s.t.Fatalf("githubfake: a review needs a user")
+	}
+	commitID := rv.CommitID
+	if commitID == "" {
+		commitID = p.HeadSHA
 	}
 	at := now()
 	if prev := r.reviews[pr]; len(prev) > 0 && !at.After(prev[len(prev)-1].submittedAt) {
 		at = prev[len(prev)-1].submittedAt.Add(time.Second)
 	}
-	rv := &review{id: s.nextID(), user: user, state: state, commitID: p.HeadSHA, submittedAt: at}
-	r.reviews[pr] = append(r.reviews[pr], rv)
-	return rv.id
+	stored := &review{id: s.nextID(), user: rv.User, state: rv.State, commitID: commitID, commitGone: rv.CommitGone, submittedAt: at}
+	r.reviews[pr] = append(r.reviews[pr], stored)
+	return stored.id
 }
 
 // SetCompare says how HEAD relates to BASE in repo: GET compare/BASE...HEAD answers aheadBy and behindBy

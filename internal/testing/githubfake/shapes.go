@@ -75,6 +75,13 @@ func (s *Server) appJSON() object {
 	}
 }
 
+func visibility(public bool) string {
+	if public {
+		return "public"
+	}
+	return "private"
+}
+
 // repoJSON describes a repository; full names not added with AddRepo (fork heads) get a stand-in.
 func (s *Server) repoJSON(fullName string) object {
 	r := s.repo(fullName)
@@ -87,14 +94,14 @@ func (s *Server) repoJSON(fullName string) object {
 	api := s.URL() + "repos/" + r.fullName()
 	html := webURL + r.fullName()
 	o := object{
-		"id": r.id, "node_id": nodeID("R", r.id), "name": r.name, "full_name": r.fullName(), "private": false,
+		"id": r.id, "node_id": nodeID("R", r.id), "name": r.name, "full_name": r.fullName(), "private": !r.public,
 		"owner": s.userJSON(r.owner, "Organization"), "html_url": html, "description": nil, "fork": false,
 		"url": api, "git_url": "git://github.com/" + r.fullName() + ".git", "ssh_url": "git@github.com:" + r.fullName() + ".git",
 		"clone_url": html + ".git", "svn_url": html, "mirror_url": nil, "homepage": nil, "language": "HCL",
 		"forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0, "watchers": 0, "size": 0,
 		"default_branch": r.defaultBranch, "open_issues_count": len(r.pulls), "open_issues": len(r.pulls),
 		"has_issues": true, "has_projects": true, "has_wiki": false, "has_pages": false, "has_downloads": true,
-		"has_discussions": false, "archived": false, "disabled": false, "visibility": "public", "license": nil,
+		"has_discussions": false, "archived": false, "disabled": false, "visibility": visibility(r.public), "license": nil,
 		"topics": []string{}, "is_template": false, "allow_forking": true, "web_commit_signoff_required": false,
 		"pushed_at": ts(r.updatedAt), "created_at": ts(r.createdAt), "updated_at": ts(r.updatedAt),
 	}

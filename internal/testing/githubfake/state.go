@@ -86,7 +86,8 @@ type review struct {
 	id          int64
 	user        string
 	state       string // APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED
-	commitID    string // the pull request's head when the review was submitted
+	commitID    string // the commit reviewed: the pull request's head when the review was submitted
+	commitGone  bool   // the commit no longer exists: commit_id is null
 	submittedAt time.Time
 }
 
@@ -119,6 +120,7 @@ type repoState struct {
 	reviews              map[int][]*review     // pull request number → reviews, oldest first
 	comparisons          map[string]comparison // "BASE...HEAD" → counts
 	commits              map[string]*commit    // SHA → commit
+	public               bool                  // anyone may read it (SetPublic); private by default
 	createdAt, updatedAt time.Time
 }
 
