@@ -41,6 +41,14 @@ type ApplySpec struct {
 	// SavedPlan applies the plan saved for the pull request at SHA (apply.on: comment) instead
 	// of planning again; the project stays locked until the pull request is merged or closed.
 	SavedPlan bool `json:"saved_plan,omitempty"`
+	// PlanID pins the saved plan SavedPlan applies: the newest one when `/apply` was written, so a
+	// plan made in between is not swapped in. 0 (jobs queued before plans were pinned) reads the
+	// newest plan of SHA when the job runs.
+	PlanID int64 `json:"plan_id,omitempty"`
+	// Override asks to apply a merged pull request although its apply.requires did not hold. It is
+	// honoured only for `/apply` (Trigger "comment") when RequestedBy has maintain or admin
+	// permission, which the apply asks GitHub when it runs.
+	Override bool `json:"override,omitempty"`
 }
 
 // Credentials turns a role into the environment of one run, by web identity; internal/aws
@@ -102,8 +110,12 @@ func enqueueOnce(ctx context.Context, st store.Store, nj store.NewJob) (int64, e
 
 // applyResult is recorded as an apply job's result.
 type applyResult struct {
-	Held    string `json:"held,omitempty"` // "drift" or "cost"
+	Held    string `json:"held,omitempty"` // "drift", "cost" or "requirements"
 	Applied bool   `json:"applied"`
+	// Unmet names the requirements that did not hold: why it is held, or what an override skipped.
+	Unmet []string `json:"unmet,omitempty"`
+	// OverriddenBy applied it although requirements did not hold (maintain or admin permission).
+	OverriddenBy string `json:"overridden_by,omitempty"`
 }
 
 // runApply re-plans the project at the commit, holds when that plan differs from the one shown
@@ -118,12 +130,19 @@ func runApply(ctx context.Context, t *task[ApplySpec]) (any, error) {
 		return nil, err
 	}
 	res, err := r.run(ctx)
+	res.Unmet, res.OverriddenBy = r.unmet, r.overriddenBy
 	if rerr := r.report(rctx, err); rerr != nil && err == nil {
 		err = rerr
 	}
 	if err == nil && res.Applied && s.Number != 0 && !s.SavedPlan {
 		if lerr := t.Store.ReleaseLock(rctx, t.Repo.String(), p.Name, p.Workspace, s.Number); lerr != nil {
 			return res, fmt.Errorf("releasing the lock of %s: %w", p.Name, lerr)
+		}
+	}
+	if err == nil && res.Applied && !s.SavedPlan {
+		// A confirmed or retried apply may free deployments of the commit that were held back.
+		if _, qerr := requeueHeldDeploys(rctx, t); qerr != nil {
+			return res, fmt.Errorf("queueing the deployments held back by the apply of %s: %w", p.Name, qerr)
 		}
 	}
 	return res, err
@@ -135,7 +154,9 @@ type applyRun struct {
 	c          render.ApplyComment
 	check      int64
 	deployment int64
-	held       string
+	// unmet and overriddenBy are what the requirements check found, for the job's result.
+	unmet        []string
+	overriddenBy string
 }
 
 func (r *applyRun) start(ctx context.Context) error {
@@ -156,6 +177,16 @@ func (r *applyRun) start(ctx context.Context) error {
 
 func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	// Before any role is assumed or anything planned: a pull request that did not meet its
+	// requirements is applied only on the word of a maintainer.
+	held, err := r.checkRequirements(ctx)
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, err
+	}
+	if held {
+		return applyResult{Held: string(render.HoldRequirements)}, nil
+	}
 	// Merged code, or the saved plan `/apply` applies under apply.on: comment: the apply role.
 	env, err := t.roleEnv(ctx, projectRole(p, phaseApply), s.Number, s.SHA)
 	if err != nil {
@@ -194,10 +225,60 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 		r.c.Error = err.Error()
 		return applyResult{}, err
 	}
-	if held := r.hold(ctx, summary, pr.JSON); held != "" {
-		return applyResult{Held: held}, nil
+	held, err = r.hold(ctx, summary, pr.JSON)
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, err
+	}
+	if held {
+		return applyResult{Held: string(r.c.Hold.Reason)}, nil
 	}
 	return r.apply(ctx, dir, projectDir, planFile, env)
+}
+
+// checkRequirements holds the apply of a pull request's commit when the project's apply.requires
+// do not hold (merged or not: a merge is no approval), unless someone with maintain or admin
+// permission asked for it with `/apply` on the merged pull request. Their permission is asked of
+// GitHub now, whatever queued the job. A direct push has no pull request to require anything of.
+func (r *applyRun) checkRequirements(ctx context.Context) (held bool, err error) {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	if s.Number == 0 || len(p.Apply.Requires) == 0 {
+		return false, nil
+	}
+	pr, err := t.GH.PullRequest(ctx, t.Repo, s.Number)
+	if err != nil {
+		return false, fmt.Errorf("checking the requirements of %s: %w", p.Name, err)
+	}
+	// A merge applies the pull request's head as it was merged; `/apply` before merge the commit
+	// whose plan it applies.
+	reviewed := pr.HeadSHA
+	if s.SavedPlan {
+		reviewed = s.SHA
+	}
+	unmet, err := requirements(ctx, t.GH, t.Repo, p, pr, reviewed)
+	if err != nil || len(unmet) == 0 {
+		return false, err
+	}
+	for _, u := range unmet {
+		r.unmet = append(r.unmet, u.Requirement)
+	}
+	hold := &render.ApplyHold{Reason: render.HoldRequirements, Unmet: unmet, BeforeMerge: !pr.Merged}
+	if s.Override && s.Trigger == "comment" && pr.Merged && s.RequestedBy != "" {
+		perm, err := t.GH.Permission(ctx, t.Repo, s.RequestedBy)
+		if err != nil {
+			return false, fmt.Errorf("checking who asked to apply %s: %w", p.Name, err)
+		}
+		if perm.AtLeast(gh.PermissionMaintain) {
+			r.c.Override = &render.Override{By: s.RequestedBy, Permission: perm.String(), Unmet: unmet}
+			r.overriddenBy = s.RequestedBy
+			t.Log.Info("applying although requirements did not hold", "project", p.Name, "unmet", r.unmet,
+				"by", s.RequestedBy, "permission", perm.String())
+			return false, nil
+		}
+		hold.RefusedBy, hold.RefusedPermission = s.RequestedBy, perm.String()
+	}
+	r.c.Hold = hold
+	return true, nil
 }
 
 // trust is what the apply's run may share: a commit of the default branch (a merge or a push) is
@@ -210,16 +291,32 @@ func (r *applyRun) trust() sandbox.Trust {
 	return sandbox.Trusted
 }
 
-// writeSavedPlan puts the plan saved for the pull request's head commit where apply reads it.
+// writeSavedPlan puts the saved plan `/apply` named where apply reads it. Only a plan of this pull
+// request's project at the commit being applied, asked for by someone who may apply, is applied.
 func (r *applyRun) writeSavedPlan(ctx context.Context, dir *workdir.Dir, planFile string) error {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
-	saved, err := t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
-	if err != nil {
-		return fmt.Errorf("finding the saved plan of %s: %w", p.Name, err)
+	var saved store.Plan
+	var err error
+	if s.PlanID != 0 {
+		saved, err = t.Store.PlanByID(ctx, s.PlanID)
+	} else {
+		saved, err = t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
 	}
-	if saved.SHA != s.SHA {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("the plan of %s that `/apply` named was discarded: comment `/plan -p %s` and apply again", p.Name, p.Name)
+	case err != nil:
+		return fmt.Errorf("finding the saved plan of %s: %w", p.Name, err)
+	case !strings.EqualFold(saved.Repo, t.Repo.String()) || saved.PR != s.Number || saved.Project != p.Name || saved.Workspace != p.Workspace:
+		return fmt.Errorf("plan %d is not a plan of %s on this pull request", saved.ID, p.Name)
+	case !saved.Applicable:
+		return fmt.Errorf("the plan of %s was asked for by %s, who may not apply: plans of users without write permission "+
+			"are shown, never applied. Comment `/plan -p %s` and apply that plan", p.Name, saved.RequestedBy, p.Name)
+	case saved.SHA != s.SHA:
 		return fmt.Errorf("the saved plan of %s is of commit %s, not %s: comment `/plan -p %s` and apply again",
 			p.Name, short(saved.SHA), short(s.SHA), p.Name)
+	case len(saved.File) == 0:
+		return fmt.Errorf("the plan file of %s was discarded: comment `/plan -p %s` and apply again", p.Name, p.Name)
 	}
 	return dir.WriteFile(planFile, saved.File)
 }
@@ -252,8 +349,8 @@ func (r *applyRun) version(pr *terraform.PlanResult) {
 
 // hold decides whether the merge-time plan may be applied: it must make the same changes as
 // the plan shown on the pull request (unless confirmed), and its cost must be within the
-// project's limit (unless confirmed). It returns "drift", "cost" or "".
-func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []byte) string {
+// project's limit (unless confirmed). When it holds, r.c.Hold says why.
+func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []byte) (bool, error) {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
 	var shown *store.Plan
 	if s.Number != 0 {
@@ -264,18 +361,15 @@ func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []by
 		case errors.Is(err, store.ErrNotFound):
 			r.c.Unplanned = true
 		default:
-			r.c.Error = err.Error()
-			return "error"
+			return false, fmt.Errorf("reading the plan shown on the pull request for %s: %w", p.Name, err)
 		}
 	}
 	if shown != nil && !s.ConfirmDrift && !bytes.Equal(shown.Changes, merged.Fingerprint()) {
-		r.c.Held = "**The plan of the merge commit differs from the plan shown on this pull request**, so nothing was applied. " +
-			"The base branch probably moved after the last plan.\n\n" + driftTable(shown.Changes, merged.Fingerprint())
-		r.c.Confirm = "/apply -p " + p.Name + " --confirm-drift"
-		return "drift"
+		r.c.Hold = &render.ApplyHold{Reason: render.HoldDrift, Drift: driftChanges(shown.Changes, merged.Fingerprint())}
+		return true, nil
 	}
 	if s.ConfirmCost {
-		return ""
+		return false, nil
 	}
 	exceeded := shown != nil && shown.CostExceeded
 	if !exceeded && t.Catalog != nil && p.Cost.MaxMonthlyIncrease != nil {
@@ -284,44 +378,49 @@ func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []by
 		}
 	}
 	if exceeded {
-		r.c.Held = fmt.Sprintf("**The monthly cost of this change is above the project's limit of $%.2f** "+
-			"(`cost.max_monthly_increase`), so nothing was applied until someone confirms it.", *p.Cost.MaxMonthlyIncrease)
-		r.c.Confirm = "/apply -p " + p.Name + " --confirm-cost"
-		return "cost"
+		limit := 0.0
+		if p.Cost.MaxMonthlyIncrease != nil {
+			limit = *p.Cost.MaxMonthlyIncrease
+		}
+		r.c.Hold = &render.ApplyHold{Reason: render.HoldCost, MaxMonthlyIncrease: limit}
+		return true, nil
 	}
-	return ""
+	return false, nil
 }
 
-// driftTable lists what only one of two plans would change.
-func driftTable(shownJSON, mergedJSON []byte) string {
+// driftChanges lists what only one of two plan fingerprints (plan.Summary.Fingerprint) changes, or
+// changes with another action: first what the merge commit's plan would change, then what only the
+// plan shown on the pull request would.
+func driftChanges(shownJSON, mergedJSON []byte) []render.DriftChange {
 	type entry struct {
 		Address string `json:"address"`
+		Deposed string `json:"deposed,omitempty"`
 		Action  string `json:"action"`
 	}
 	var shown, merged []entry
 	_ = json.Unmarshal(shownJSON, &shown)
 	_ = json.Unmarshal(mergedJSON, &merged)
-	in := func(list []entry, e entry) bool {
-		for _, x := range list {
-			if x == e {
-				return true
-			}
+	type key struct{ address, deposed string }
+	actions := func(list []entry) map[key]string {
+		m := map[key]string{}
+		for _, e := range list {
+			m[key{e.Address, e.Deposed}] = e.Action
 		}
-		return false
+		return m
 	}
-	var b strings.Builder
-	b.WriteString("| resource | shown on the pull request | planned at merge |\n|---|---|---|\n")
+	inShown, inMerged := actions(shown), actions(merged)
+	var out []render.DriftChange
 	for _, e := range merged {
-		if !in(shown, e) {
-			fmt.Fprintf(&b, "| `%s` | — | %s |\n", strings.ReplaceAll(e.Address, "`", "'"), e.Action)
+		if a, ok := inShown[key{e.Address, e.Deposed}]; !ok || a != e.Action {
+			out = append(out, render.DriftChange{Address: e.Address, Deposed: e.Deposed, Shown: a, Merged: e.Action})
 		}
 	}
 	for _, e := range shown {
-		if !in(merged, e) {
-			fmt.Fprintf(&b, "| `%s` | %s | — |\n", strings.ReplaceAll(e.Address, "`", "'"), e.Action)
+		if _, ok := inMerged[key{e.Address, e.Deposed}]; !ok {
+			out = append(out, render.DriftChange{Address: e.Address, Deposed: e.Deposed, Shown: e.Action})
 		}
 	}
-	return b.String()
+	return out
 }
 
 // report shows the outcome on the pull request, the check run and the deployment.
@@ -329,8 +428,8 @@ func (r *applyRun) report(ctx context.Context, runErr error) error {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
 	conclusion, state, title := "success", "success", "Applied "+short(s.SHA)
 	switch {
-	case r.c.Held != "":
-		conclusion, state, title = "neutral", "queued", "Waiting: "+r.c.Confirm
+	case r.c.Hold != nil:
+		conclusion, state, title = "neutral", "queued", "Waiting: "+r.c.Confirm()
 	case runErr != nil || r.c.Error != "":
 		// Interrupted runs (the server stopping) end here too: an apply that did not finish failed.
 		if r.c.Error == "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/classla/gantry/internal/config"
 	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/render"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -42,20 +43,28 @@ func applyBeforeMerge(ctx context.Context, t *task[CommandSpec], cfg *config.Rep
 			refusals = append(refusals, fmt.Sprintf("`%s` was last planned at `%s`, but the head is `%s`: comment `/plan -p %s` "+
 				"and apply that plan.", p.Name, short(saved.SHA), short(pr.HeadSHA), p.Name))
 			continue
+		case !saved.Applicable:
+			refusals = append(refusals, fmt.Sprintf("`%s` was last planned by a user who may not apply it: comment `/plan -p %s` "+
+				"and apply that plan.", p.Name, p.Name))
+			continue
 		case saved.CostExceeded && !cmd.ConfirmCost:
 			refusals = append(refusals, fmt.Sprintf("`%s` raises the monthly cost above its limit: `/apply -p %s --confirm-cost` to apply it anyway.", p.Name, p.Name))
 			continue
 		}
-		unmet, err := unmetRequirements(ctx, t, p, pr)
+		unmet, err := requirements(ctx, t.GH, t.Repo, p, pr, pr.HeadSHA)
 		if err != nil {
 			return nil, err
 		}
 		if len(unmet) > 0 {
-			refusals = append(refusals, fmt.Sprintf("`%s` cannot be applied yet: %s.", p.Name, strings.Join(unmet, "; ")))
+			reasons := make([]string, len(unmet))
+			for i, u := range unmet {
+				reasons[i] = render.UnmetReason(u)
+			}
+			refusals = append(refusals, fmt.Sprintf("`%s` cannot be applied yet: %s.", p.Name, strings.Join(reasons, "; ")))
 			continue
 		}
 		specs = append(specs, ApplySpec{Number: s.Number, SHA: pr.HeadSHA, Trigger: "comment", RequestedBy: s.Author,
-			Project: p, SavedPlan: true, ConfirmCost: cmd.ConfirmCost})
+			Project: p, SavedPlan: true, PlanID: saved.ID, ConfirmCost: cmd.ConfirmCost})
 	}
 	if len(refusals) > 0 {
 		if _, err := t.reply(ctx, strings.Join(refusals, "\n")); err != nil {
@@ -69,32 +78,57 @@ func applyBeforeMerge(ctx context.Context, t *task[CommandSpec], cfg *config.Rep
 	return prResult{Projects: projectNames(specs), Jobs: jobs}, nil
 }
 
-// unmetRequirements says which of the project's apply.requires the pull request does not meet.
-func unmetRequirements(ctx context.Context, t *task[CommandSpec], p config.Project, pr gh.PullRequest) ([]string, error) {
-	var unmet []string
+// requirements says which of the project's apply.requires do not hold for pull request pr, whose
+// commit sha is to be applied. `approved` counts the reviews of that very commit (gh.Client.Approved).
+// A merged pull request is mergeable by its merge, and undiverged too: gantry plans the merge
+// commit itself, which holds the base branch, and holds the apply when that plan differs from the
+// plan shown on the pull request.
+func requirements(ctx context.Context, api GitHub, repo gh.Repo, p config.Project, pr gh.PullRequest, sha string) ([]render.Unmet, error) {
+	var unmet []render.Unmet
 	for _, r := range p.Apply.Requires {
 		switch r {
 		case config.RequireApproved:
-			ok, _, err := t.GH.Approved(ctx, t.Repo, pr.Number, pr.User)
+			a, err := api.Approved(ctx, repo, pr.Number, pr.User, sha)
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
-				unmet = append(unmet, "it needs an approving review from someone other than its author")
+			if !a.Approved {
+				unmet = append(unmet, approvalUnmet(a, sha))
 			}
 		case config.RequireMergeable:
-			if pr.MergeableState != "clean" && pr.MergeableState != "unstable" && pr.MergeableState != "has_hooks" {
-				unmet = append(unmet, fmt.Sprintf("GitHub says it is not mergeable (%s)", pr.MergeableState))
+			if !pr.Merged && pr.MergeableState != "clean" && pr.MergeableState != "unstable" && pr.MergeableState != "has_hooks" {
+				unmet = append(unmet, render.Unmet{Requirement: render.RequireMergeable, State: pr.MergeableState})
 			}
 		case config.RequireUndiverged:
-			behind, err := t.GH.Diverged(ctx, t.Repo, pr.BaseRef, pr.HeadSHA)
+			if pr.Merged {
+				continue
+			}
+			behind, err := api.Diverged(ctx, repo, pr.BaseRef, sha)
 			if err != nil {
 				return nil, err
 			}
 			if behind > 0 {
-				unmet = append(unmet, fmt.Sprintf("it is %d commit(s) behind `%s`: merge or rebase it, then `/plan`", behind, pr.BaseRef))
+				unmet = append(unmet, render.Unmet{Requirement: render.RequireUndiverged, Base: pr.BaseRef, Behind: behind})
 			}
 		}
 	}
 	return unmet, nil
+}
+
+// approvalUnmet says why commit sha is not approved.
+func approvalUnmet(a gh.Approval, sha string) render.Unmet {
+	u := render.Unmet{Requirement: render.RequireApproved, Commit: sha, ChangesRequested: a.ChangesRequested}
+	for _, i := range a.Ignored {
+		n := render.NotCounted{User: i.User, Commit: i.Commit}
+		switch i.Why {
+		case gh.IgnoredAuthor:
+			n.Why = "author"
+		case gh.IgnoredPermission:
+			n.Why, n.Permission = "permission", i.Permission.String()
+		case gh.IgnoredOlderCommit:
+			n.Why = "commit"
+		}
+		u.NotCounted = append(u.NotCounted, n)
+	}
+	return u
 }

@@ -278,7 +278,8 @@ func TestApplyOnCommentNeedsItsRequirementsAndACurrentPlan(t *testing.T) {
 	if reply := apply(); !strings.Contains(reply, "approving review") || len(tf.applied) != 0 {
 		t.Errorf("after the author's own approval: reply %q, %d applies", reply, len(tf.applied))
 	}
-	// Approved by someone else and up to date: the saved plan of the head commit is applied.
+	// Approved by another writer and up to date: the saved plan of the head commit is applied.
+	w.gh.SetPermission(repo, "bob", "write")
 	w.gh.AddReview(repo, 2, "bob", "APPROVED")
 	if reply := apply(); !strings.Contains(reply, "applied `ec26c3e`") || len(tf.applied) != 1 || tf.applied[0] != "binary plan" {
 		t.Errorf("approved: last comment %q, applies %q; want the saved plan applied", reply, tf.applied)

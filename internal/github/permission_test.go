@@ -15,6 +15,7 @@ func TestPermissionMapsGitHubRoles(t *testing.T) {
 	fake.SetPermission("classla/lms", "tia", "triage") // permission "read", role_name "triage"
 	fake.SetPermission("classla/lms", "rui", "read")
 	fake.SetCustomRole("classla/lms", "cam", "security-reviewer", "write")
+	fake.RemoveUser("ghost")
 	c := newClient(t, fake)
 
 	tests := []struct {
@@ -28,7 +29,8 @@ func TestPermissionMapsGitHubRoles(t *testing.T) {
 		{name: "triage is told apart from read by role_name", user: "tia", want: github.PermissionTriage},
 		{name: "read is read", user: "rui", want: github.PermissionRead},
 		{name: "a custom role falls back to its base permission", user: "cam", want: github.PermissionWrite},
-		{name: "a non-collaborator (404) has none", user: "eve", want: github.PermissionNone},
+		{name: "an account without access has none", user: "eve", want: github.PermissionNone},
+		{name: "an account that does not exist (404) has none", user: "ghost", want: github.PermissionNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -72,7 +72,8 @@ func runScenario(t *testing.T, fake *githubfake.Server) {
 		must("DefaultBranchFile "+p, err)
 	}
 	must("Tarball", c.Tarball(ctx, lms, "main", io.Discard))
-	for _, u := range []string{"alice", "eve"} {
+	fake.RemoveUser("ghost")
+	for _, u := range []string{"alice", "eve", "ghost"} { // a collaborator, an account without access, no account
 		_, err = c.Permission(ctx, lms, u)
 		must("Permission "+u, err)
 	}
@@ -91,10 +92,18 @@ func runApplyChecks(t *testing.T, fake *githubfake.Server, c *github.Client, fil
 	t.Helper()
 	ctx := t.Context()
 	lms := github.Repo{Owner: "classla", Name: "lms"}
-	for _, r := range []struct{ user, state string }{
-		{"bob", "CHANGES_REQUESTED"}, {"bob", "APPROVED"}, {"carol", "COMMENTED"}, {"dave", "DISMISSED"},
+	older := strings.Repeat("0a", 20)
+	for _, r := range []githubfake.Review{
+		{User: "bob", State: "CHANGES_REQUESTED", CommitID: older}, {User: "bob", State: "APPROVED"},
+		{User: "carol", State: "COMMENTED"}, {User: "dave", State: "DISMISSED"},
+		{User: "erin", State: "APPROVED", CommitID: older, CommitGone: true},
 	} {
-		fake.AddReview("classla/lms", 7, r.user, r.state)
+		fake.AddReviewOf("classla/lms", 7, r)
+	}
+	fake.SetPermission("classla/lms", "bob", "write")
+	pr, err := c.PullRequest(ctx, lms, 7)
+	if err != nil {
+		t.Fatalf("PullRequest: %v", err)
 	}
 	fake.SetCompare("classla/lms", "main", "feature-7", 2, 1)
 	merge := strings.Repeat("ab", 20) // pull request 8's merge commit
@@ -106,7 +115,7 @@ func runApplyChecks(t *testing.T, fake *githubfake.Server, c *github.Client, fil
 	fake.SetCommit("classla/lms", merge, many, []int{8})
 	fake.SetCommitRenames("classla/lms", merge, map[string]string{files[1]: "terraform/legacy/main.tf"})
 
-	if _, _, err := c.Approved(ctx, lms, 7, "alice"); err != nil {
+	if _, err := c.Approved(ctx, lms, 7, "alice", pr.HeadSHA); err != nil {
 		t.Fatalf("Approved: %v", err)
 	}
 	if _, err := c.Diverged(ctx, lms, "main", "feature-7"); err != nil {
