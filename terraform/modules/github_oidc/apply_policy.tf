@@ -5,9 +5,11 @@ locals {
   managed_roles    = [for p in var.managed_name_prefixes : "${local.iam_arn}:role/${p}*"]
   managed_policies = [for p in var.managed_name_prefixes : "${local.iam_arn}:policy/${p}*"]
 
-  # Each statement names its actions one by one and limits them to this account and region (IAM and
-  # Route53 are global: limited to the managed name prefixes and the one hosted zone).
-  apply_statements = {
+  # The stack's resources, in a managed policy of their own: with IAM, secrets, keys and the
+  # state beside them, the apply role's policy would exceed IAM's 10,240 characters of inline
+  # policy. Each statement names its actions one by one and limits them to this account and
+  # region (Route53 is global: limited to the one hosted zone).
+  resource_statements = {
     Network = {
       actions = [
         "ec2:AllocateAddress", "ec2:AssociateRouteTable", "ec2:AttachInternetGateway",
@@ -86,21 +88,6 @@ locals {
         "${local.arn_prefix}:sns:${local.in_region}:*",
       ]
     }
-    # Secrets and keys of the stack; their policies and grants are separate statements below,
-    # limited to the stack's own secrets and keys. The guardrails deny gantry's and the state's.
-    SecretsAndKeys = {
-      actions = [
-        "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
-        "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
-        "secretsmanager:UpdateSecret",
-        "kms:CreateAlias", "kms:DeleteAlias", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion",
-        "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-      ]
-      resources = concat(
-        [for p in var.managed_secret_prefixes : "${local.arn_prefix}:secretsmanager:${local.in_region}:secret:${p}*"],
-        ["${local.arn_prefix}:kms:${local.in_region}:key/*", "${local.arn_prefix}:kms:${local.in_region}:alias/*"],
-      )
-    }
     EdgeAndFrontend = {
       actions = [
         "acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RemoveTagsFromCertificate",
@@ -117,17 +104,6 @@ locals {
       actions   = ["route53:ChangeResourceRecordSets", "route53:ChangeTagsForResource"]
       resources = ["${local.arn_prefix}:route53:::hostedzone/${var.hosted_zone_id}"]
     }
-    # Roles and policies named with a managed prefix. Creating a role, attaching a policy and
-    # passing a role are separate statements below, each with the condition that bounds it.
-    Iam = {
-      actions = [
-        "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
-        "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:TagPolicy",
-        "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
-        "iam:UpdateRoleDescription",
-      ]
-      resources = concat(local.managed_roles, local.managed_policies)
-    }
     ServiceLinkedRoles = {
       actions = ["iam:CreateServiceLinkedRole"]
       resources = [
@@ -139,21 +115,55 @@ locals {
   }
 }
 
-# The apply role reads what the plan role reads (the read policy is attached to it too), writes
-# the state, and creates, changes and deletes the stack's resources, within the permissions
-# boundary and under the guardrails (boundary.tf), which it may never change.
 #tfsec:ignore:aws-iam-no-policy-wildcards resources are patterns within this account and region (no action is a wildcard); creation calls name no existing ARN
-data "aws_iam_policy_document" "apply" {
-  source_policy_documents = [data.aws_iam_policy_document.guardrails.json]
-
+data "aws_iam_policy_document" "resources" {
   dynamic "statement" {
-    for_each = local.apply_statements
+    for_each = local.resource_statements
 
     content {
       sid       = statement.key
       actions   = statement.value.actions
       resources = statement.value.resources
     }
+  }
+}
+
+# The apply role reads what the plan role reads and changes the stack's resources (both managed
+# policies are attached to it); here it writes the state and manages the stack's IAM, secrets and
+# keys, each bounded by a condition or a list, under the guardrails (boundary.tf), which it may
+# never change.
+#tfsec:ignore:aws-iam-no-policy-wildcards resources are name patterns within this account and region (no action is a wildcard); creation calls name no existing ARN
+data "aws_iam_policy_document" "apply" {
+  source_policy_documents = [data.aws_iam_policy_document.guardrails.json]
+
+  # Roles and policies named with a managed prefix. Creating a role, attaching a policy and
+  # passing a role are separate statements below, each with the condition that bounds it.
+  statement {
+    sid = "Iam"
+    actions = [
+      "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+      "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:TagPolicy",
+      "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+      "iam:UpdateRoleDescription",
+    ]
+    resources = concat(local.managed_roles, local.managed_policies)
+  }
+
+  # Secrets and keys of the stack; their policies and grants are separate statements below,
+  # limited to the stack's own secrets and keys. The guardrails deny gantry's and the state's.
+  statement {
+    sid = "SecretsAndKeys"
+    actions = [
+      "secretsmanager:CancelRotateSecret", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+      "secretsmanager:RotateSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+      "secretsmanager:UpdateSecret",
+      "kms:CreateAlias", "kms:DeleteAlias", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion",
+      "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    ]
+    resources = concat(
+      [for p in var.managed_secret_prefixes : "${local.arn_prefix}:secretsmanager:${local.in_region}:secret:${p}*"],
+      ["${local.arn_prefix}:kms:${local.in_region}:key/*", "${local.arn_prefix}:kms:${local.in_region}:alias/*"],
+    )
   }
 
   statement {

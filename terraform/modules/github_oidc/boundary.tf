@@ -1,5 +1,5 @@
 locals {
-  # gantry's own identity: its three roles, their read policy and boundary, the OIDC provider
+  # gantry's own identity: its three roles, their policies and boundary, the OIDC provider
   # that lets GitHub's tokens in, and the roles of gantry's own task. Nothing under the boundary
   # may change them; an administrator does.
   protected_iam_arns = concat(
@@ -7,6 +7,7 @@ locals {
     [
       local.boundary_arn,
       "${local.iam_arn}:policy/${local.read_policy_name}",
+      "${local.iam_arn}:policy/${local.apply_policy_name}",
       "${local.iam_arn}:oidc-provider/${local.issuer}",
     ],
     var.gantry_role_arns,

@@ -22,9 +22,10 @@ locals {
     apply  = "${var.name_prefix}-terraform-${var.environment}"
     deploy = "${var.name_prefix}-deploy-${var.service_name}"
   }
-  boundary_name    = "${var.name_prefix}-boundary-${var.environment}"
-  read_policy_name = "${var.name_prefix}-read-${var.environment}"
-  boundary_arn     = "${local.iam_arn}:policy/${local.boundary_name}"
+  boundary_name     = "${var.name_prefix}-boundary-${var.environment}"
+  read_policy_name  = "${var.name_prefix}-read-${var.environment}"
+  apply_policy_name = "${var.name_prefix}-apply-${var.environment}"
+  boundary_arn      = "${local.iam_arn}:policy/${local.boundary_name}"
 
   # The GitHub environment each phase runs in (SPEC §7): gantry-plan for plans of pull-request
   # code, the project's name for merge-time plans and applies, the service's name for deploys.
@@ -123,7 +124,8 @@ resource "aws_iam_role" "deploy" {
 }
 
 # What a plan reads, as a managed policy: the plan role and the apply role both need it, and the
-# apply role's own statements would not fit beside it in IAM's 10,240 characters of inline policy.
+# apply role's own statements would not fit beside it in IAM's 10,240 characters of inline
+# policy (nor do they fit alone: see apply_policy.tf).
 resource "aws_iam_policy" "read" {
   name        = local.read_policy_name
   description = "Reads the ${var.environment} stack and its state, and takes the state lock."
@@ -139,6 +141,18 @@ resource "aws_iam_role_policy_attachment" "plan_read" {
 resource "aws_iam_role_policy_attachment" "apply_read" {
   role       = aws_iam_role.apply.name
   policy_arn = aws_iam_policy.read.arn
+}
+
+resource "aws_iam_policy" "apply" {
+  name        = local.apply_policy_name
+  description = "Creates, changes and deletes the ${var.environment} stack's resources."
+  policy      = data.aws_iam_policy_document.resources.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "apply_resources" {
+  role       = aws_iam_role.apply.name
+  policy_arn = aws_iam_policy.apply.arn
 }
 
 resource "aws_iam_role_policy" "apply" {
