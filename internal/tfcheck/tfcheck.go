@@ -2,6 +2,9 @@
 // the variables, outputs and module calls of every root and module, so tests can check that
 // module calls pass only declared variables, miss no required one, and use only declared
 // outputs — what `terraform validate` would catch if the AWS provider could be installed.
+// It also evaluates what it can of a module (scope.go) to read its IAM roles and policy
+// documents (iam.go) and check them against gantry's least-privilege rules (rules.go), and
+// the GitHub environments those roles trust (environments.go).
 package tfcheck
 
 import (
@@ -25,6 +28,8 @@ type Module struct {
 	Refs []Ref
 	// Bodies are the parsed files, for checks of their own.
 	Bodies []*hclsyntax.Body
+
+	sources map[string][]byte // file name → its text, for the source of an expression
 }
 
 // Call is a module block.
@@ -51,12 +56,13 @@ func Load(dir string) (*Module, error) {
 		return nil, err
 	}
 	sort.Strings(files)
-	m := &Module{Dir: dir, Variables: map[string]bool{}, Outputs: map[string]bool{}}
+	m := &Module{Dir: dir, Variables: map[string]bool{}, Outputs: map[string]bool{}, sources: map[string][]byte{}}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
+		m.sources[f] = src
 		file, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos)
 		if diags.HasErrors() {
 			return nil, fmt.Errorf("%s: %s", f, diags.Error())
@@ -169,4 +175,35 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// text is the source of the range r.
+func (m *Module) text(r hcl.Range) string {
+	src, ok := m.sources[r.Filename]
+	if !ok || r.End.Byte > len(src) || r.Start.Byte > r.End.Byte {
+		return ""
+	}
+	return string(src[r.Start.Byte:r.End.Byte])
+}
+
+// blocks returns the blocks of type typ (and first label, when given) of all m's files.
+func (m *Module) blocks(typ string, labels ...string) []*hclsyntax.Block {
+	var out []*hclsyntax.Block
+	for _, body := range m.Bodies {
+		for _, b := range body.Blocks {
+			if b.Type != typ {
+				continue
+			}
+			match := true
+			for i, l := range labels {
+				if i >= len(b.Labels) || b.Labels[i] != l {
+					match = false
+				}
+			}
+			if match {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
 }
