@@ -106,6 +106,51 @@ func othersSay(w *world, pr int, want string) []string {
 	return got
 }
 
+func TestAReaderCannotApplyTheirArguments(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tf := &argsTerraform{}
+	w.deps.Terraform = tf
+	ctx := context.Background()
+	w.gh.SetFile(repo, "main", ".gantry.yaml", readerConfig)
+	w.gh.SetPermission(repo, "mallory", "read")
+	w.gh.SetPermission(repo, "bob", "write")
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 2, User: "alice", HeadSHA: fixtureHead, BaseRef: "main",
+		Files: []string{"terraform/envs/production/main.tf"}})
+	w.gh.SetTarball(repo, fixtureHead, map[string]string{"terraform/envs/production/main.tf": "fast"})
+	w.deliver(t, "pull_request", prOpened(t, 2)) // the author's push: a plan that can be applied
+
+	jobs := w.deliver(t, "issue_comment", w.onPR(t, 2, "mallory", "/plan -p production -- -destroy -var=admin_cidr=0.0.0.0/0 -lock=false"))
+	if len(jobs) != 2 || jobs[1].Kind != flow.KindPlan || jobs[1].State != store.Succeeded {
+		t.Fatalf("jobs %+v, want the command and the reader's plan", jobs)
+	}
+	saved, err := w.st.LatestPlan(ctx, repo, 2, "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "plan 2 -destroy -var=admin_cidr=0.0.0.0/0 -lock=false"; string(saved.File) != want || saved.Applicable || saved.RequestedBy != "mallory" {
+		t.Fatalf("newest plan %q applicable=%v by %q, want the reader's %q, not applicable, by mallory",
+			saved.File, saved.Applicable, saved.RequestedBy, want)
+	}
+	var shown string
+	for _, c := range w.gh.Comments(repo, 2) {
+		if strings.HasPrefix(c.Body, "<!-- gantry:project=production -->") {
+			shown = c.Body
+		}
+	}
+	if !strings.Contains(shown, "This plan can never be applied") {
+		t.Errorf("the reader's plan comment does not say it can never be applied:\n%s", shown)
+	}
+
+	w.deliver(t, "issue_comment", w.onPR(t, 2, "bob", "/apply"))
+	if len(tf.applied) != 0 {
+		t.Fatalf("a writer's /apply applied %q: the reader's plan (and its arguments) must never be applied", tf.applied)
+	}
+	if said := othersSay(w, 2, "`/plan -p production`"); len(said) == 0 {
+		t.Errorf("nothing told the writer to plan the project themselves; comments: %+v", w.gh.Comments(repo, 2))
+	}
+}
+
 func TestAReaderCannotHoldAProjectWithAPlanOnAStalePullRequest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
