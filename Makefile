@@ -77,6 +77,7 @@ bench: ## run the benchmarks with allocation counts
 
 fuzz: ## run each fuzz test for 30 s
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/command/
+	$(GO) test -run '^$$' -fuzz FuzzVarFileOutside -fuzztime 30s ./internal/command/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config/
 	$(GO) test -run '^$$' -fuzz FuzzEstimate -fuzztime 30s ./internal/cost/
 	$(GO) test -run '^$$' -fuzz FuzzFilterFindsWhatANaiveSearchFinds -fuzztime 30s ./internal/redact/
