@@ -145,6 +145,10 @@ func runApply(ctx context.Context, t *task[ApplySpec]) (any, error) {
 			return res, fmt.Errorf("queueing the deployments held back by the apply of %s: %w", p.Name, qerr)
 		}
 	}
+	// The last apply of a closed pull request discards its plans.
+	if perr := releasePlansWhenDone(rctx, t, s.Number, res.Held != "" || err != nil); perr != nil {
+		t.Log.Warn("discarding the plans of a closed pull request failed", "err", perr)
+	}
 	return res, err
 }
 
