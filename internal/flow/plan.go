@@ -132,12 +132,15 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 			Title: "gantry could not plan", Summary: render.CodeBlock(runErr.Error())})
 		return nil, runErr
 	}
+	// Who asked, with which arguments, and whether the plan may ever be applied: on every comment,
+	// the failed ones included.
+	c.Unapplicable, c.Args = !s.Applicable, s.Args
+	if s.Trigger == "comment" {
+		c.RequestedBy = s.RequestedBy
+	}
 	body, err := render.PlanMarkdown(*c)
 	if err != nil {
 		return nil, err
-	}
-	if !s.Applicable {
-		body = withReaderNote(body, p.Name)
 	}
 	if _, err := t.GH.UpsertComment(rctx, t.Repo, s.Number, render.Marker(p.Name), body); err != nil {
 		return nil, err
@@ -268,21 +271,6 @@ func checkVarFiles(dir *workdir.Dir, p config.Project, args []string) error {
 		}
 	}
 	return nil
-}
-
-// withReaderNote puts, right under the hidden marker of a plan comment, the note that this plan
-// was asked for without write permission and can never be applied. The text is gantry's own; the
-// project name is one .gantry.yaml validated (letters, digits, `_`, `.`, `-`).
-func withReaderNote(body, project string) string {
-	marker, rest, _ := strings.Cut(body, "\n")
-	return marker + "\n" + readerNote(project) + "\n\n" + rest
-}
-
-// readerNote says what a reader's plan is and how to get one that can be applied.
-func readerNote(project string) string {
-	return "> [!CAUTION]\n> **This plan can never be applied.** It was asked for by someone without write permission " +
-		"on this repository, so it holds no lock and `/apply` will not use it. To apply `" + project + "`, someone with " +
-		"write permission comments `/plan -p " + project + "` and applies that plan."
 }
 
 // failureText is what a failed plan shows: Terraform's own diagnostics when it ran.

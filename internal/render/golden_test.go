@@ -99,7 +99,14 @@ func goldenComments(t *testing.T) map[string]PlanComment {
 	onComment.Summary = summary(t, "testdata/import.json")
 	onComment.Output = readFile(t, "testdata/import.txt")
 
+	// A reader's /plan with arguments of their own: whose plan it is shows, and that it never applies.
+	reader := destroy
+	reader.RequestedBy = "mallory"
+	reader.Args = []string{"-destroy", "-var=admin_cidr=0.0.0.0/0", "-lock=false"}
+	reader.Unapplicable = true
+
 	return map[string]PlanComment{
+		"reader":           reader,
 		"normal":           normal,
 		"no_changes":       noChanges,
 		"destroy_replace":  destroy,

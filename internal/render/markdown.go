@@ -26,6 +26,9 @@ type markdownView struct {
 	OutputLines string
 	Apply       string
 	Replan      string
+	// Request says who asked for this plan and with which arguments; Caution that it can never be applied.
+	Request string
+	Caution string
 }
 
 func newMarkdownView(c PlanComment) markdownView {
@@ -53,9 +56,18 @@ func newMarkdownView(c PlanComment) markdownView {
 		v.Outputs = outputChanges(c.Summary, code)
 		v.Warning = markdownWarning(c.Summary)
 		v.Apply = applyHint(c, code)
+		if c.Unapplicable {
+			v.Apply = "This plan cannot be applied."
+		}
 		if c.Cost != nil {
 			v.Cost = breakComments(strings.TrimSpace(c.Cost.Markdown()))
 		}
+	}
+	v.Request = requestLine(c)
+	if c.Unapplicable {
+		v.Caution = "**This plan can never be applied.** It was asked for by someone without write permission on this " +
+			"repository, so it holds no lock and `/apply` will not use it. To apply " + code(c.Project) + ", someone with " +
+			"write permission comments " + code("/plan -p "+c.Project) + " and applies that plan."
 	}
 	if ls := lines(clean(c.Output)); len(ls) > 0 {
 		v.Output = newFence("diff", breakComments(strings.Join(diffMarkers(ls), "\n")))
@@ -100,4 +112,20 @@ func markdownItem(ch plan.Change, allDeleted bool) string {
 		item += " (replaced)"
 	}
 	return item
+}
+
+// requestLine names who asked for the plan and the arguments they added, as inline code: a login
+// is never written as an @mention, and arguments are the requester's text.
+func requestLine(c PlanComment) string {
+	if c.RequestedBy == "" && len(c.Args) == 0 {
+		return ""
+	}
+	line := "Asked for"
+	if c.RequestedBy != "" {
+		line += " by " + code(c.RequestedBy)
+	}
+	if len(c.Args) > 0 {
+		line += " with " + code("-- "+strings.Join(c.Args, " "))
+	}
+	return line + "."
 }

@@ -55,6 +55,13 @@ type PlanComment struct {
 	Apply ApplyMode
 	// Cost is nil until a cost estimate is available; nothing is shown then.
 	Cost Cost
+	// RequestedBy is who commented `/plan` ("" for a plan of a push); Args the Terraform
+	// arguments they gave after `--`. Both are shown, so a reader knows whose plan this is.
+	RequestedBy string
+	Args        []string
+	// Unapplicable marks a plan asked for without write permission: it never locks and can
+	// never be applied, and the comment says so instead of how to apply it.
+	Unapplicable bool
 }
 
 // Failed reports whether the comment is about a failed plan.
