@@ -148,17 +148,9 @@ func planApplicable(ctx context.Context, t *task[PullRequestSpec]) (bool, error)
 // loadConfig reads .gantry.yaml from the default branch. A repository without one is not
 // managed by gantry (cfg nil, no error); a broken one gets a comment listing every problem.
 func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem string, err error) {
-	data, found, err := t.GH.DefaultBranchFile(ctx, t.Repo, ConfigFile)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading %s of %s: %w", ConfigFile, t.Repo, err)
-	}
-	if !found {
-		t.Log.Info("repository has no " + ConfigFile + "; nothing to do")
-		return nil, "", nil
-	}
-	cfg, perr := config.Parse(data)
-	if perr == nil {
-		return cfg, "", nil
+	cfg, perr, err := t.readConfig(ctx)
+	if err != nil || perr == nil {
+		return cfg, "", err
 	}
 	problem = perr.Error()
 	body := markerConfig + "\n❌ gantry cannot use `" + ConfigFile + "` on the default branch, so nothing was planned:\n\n" +
@@ -168,6 +160,24 @@ func (t *task[S]) loadConfig(ctx context.Context) (cfg *config.Repo, problem str
 		return nil, "", fmt.Errorf("reporting the configuration problems on %s#%d: %w", t.Repo, t.Job.PR, err)
 	}
 	return nil, problem, nil
+}
+
+// readConfig reads and parses .gantry.yaml from the default branch: cfg nil and no error when the
+// repository has none (gantry does not manage it), perr the problems of a broken one.
+func (t *task[S]) readConfig(ctx context.Context) (cfg *config.Repo, perr, err error) {
+	data, found, err := t.GH.DefaultBranchFile(ctx, t.Repo, ConfigFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s of %s: %w", ConfigFile, t.Repo, err)
+	}
+	if !found {
+		t.Log.Info("repository has no " + ConfigFile + "; nothing to do")
+		return nil, nil, nil
+	}
+	cfg, perr = config.Parse(data)
+	if perr != nil {
+		return nil, perr, nil
+	}
+	return cfg, nil, nil
 }
 
 // runPullRequestClosed releases what a closed pull request held. A pull request merged into the

@@ -105,17 +105,9 @@ func runPush(ctx context.Context, t *task[PushSpec]) (any, error) {
 // request to comment on: a broken configuration is reported as a failed check run
 // `gantry/config` on the pushed commit, which its author sees, listing every problem.
 func pushConfig(ctx context.Context, t *task[PushSpec]) (cfg *config.Repo, problem string, err error) {
-	data, found, err := t.GH.DefaultBranchFile(ctx, t.Repo, ConfigFile)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading %s of %s: %w", ConfigFile, t.Repo, err)
-	}
-	if !found {
-		t.Log.Info("repository has no " + ConfigFile + "; nothing to do")
-		return nil, "", nil
-	}
-	cfg, perr := config.Parse(data)
-	if perr == nil {
-		return cfg, "", nil
+	cfg, perr, err := t.readConfig(ctx)
+	if err != nil || perr == nil {
+		return cfg, "", err
 	}
 	out := render.ConfigCheckRun(ConfigFile, perr.Error())
 	if _, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/config", HeadSHA: t.Spec.SHA, Status: "completed",
