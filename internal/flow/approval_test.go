@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
@@ -205,30 +204,8 @@ func releaseWith(t *testing.T, w *world, user string, s flow.ApplySpec) store.Jo
 // runQueued runs the queued jobs, in order, and returns job id afterwards.
 func runQueued(t *testing.T, w *world, id int64) store.Job {
 	t.Helper()
-	ctx := context.Background()
-	handlers := flow.Handlers(w.deps)
-	for {
-		j, ok, err := w.st.ClaimJob(ctx, "test", time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		h, err := handlers.Handler(j.Kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := h.Run(ctx, j, w.deps.Log)
-		out := store.Outcome{State: store.Succeeded, Result: res}
-		if err != nil {
-			out = store.Outcome{State: store.Failed, Error: err.Error()}
-		}
-		if err := w.st.FinishJob(ctx, j.ID, "test", out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	j, err := w.st.GetJob(ctx, id)
+	w.runAll(t)
+	j, err := w.st.GetJob(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,30 +63,22 @@ func (w *world) deliver(t *testing.T, event string, payload []byte) []store.Job 
 	if _, err := w.st.RecordDelivery(ctx, store.Delivery{ID: id, Event: event}, routed.Jobs); err != nil {
 		t.Fatal(err)
 	}
-	handlers := flow.Handlers(w.deps)
+	return w.runAll(t)
+}
+
+// runAll runs the queued jobs, in order, until none is left, and returns them as they ended.
+func (w *world) runAll(t *testing.T) []store.Job {
+	t.Helper()
 	var done []store.Job
 	for {
-		j, ok, err := w.st.ClaimJob(ctx, "test", time.Minute)
+		j, ok, err := w.st.ClaimJob(context.Background(), "test", time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !ok {
 			return done
 		}
-		h, err := handlers.Handler(j.Kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := h.Run(ctx, j, w.deps.Log)
-		out := store.Outcome{State: store.Succeeded, Result: res}
-		if err != nil {
-			out = store.Outcome{State: store.Failed, Error: err.Error()}
-		}
-		if err := w.st.FinishJob(ctx, j.ID, "test", out); err != nil {
-			t.Fatal(err)
-		}
-		j, _ = w.st.GetJob(ctx, j.ID)
-		done = append(done, j)
+		done = append(done, w.finish(t, j))
 	}
 }
 
