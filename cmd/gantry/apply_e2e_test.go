@@ -180,6 +180,7 @@ func TestTheDriftGuardHoldsAMovedBaseUntilConfirmed(t *testing.T) {
 	if _, ok := e.s3.Object("tfstate", "production.tfstate"); ok {
 		t.Fatal("state was written although the apply was held")
 	}
+	e.waitIdle() // the held apply's job has ended, not only reported
 	e.comment(8, "alice", "/apply -p production --confirm-drift")
 	e.applyComment(8, contains("applied `eeeeeee`", "Resources: 4 added"))
 	if state, ok := e.s3.Object("tfstate", "production.tfstate"); !ok || !strings.Contains(string(state), `"task-3"`) {

@@ -54,12 +54,16 @@ func TestAnUnapprovedMergeWaitsForAMaintainerEndToEnd(t *testing.T) {
 		t.Fatal("state was written although the merge was not approved")
 	}
 
+	// The held apply has reported; /apply answers "running already" until its job has ended too.
+	e.waitIdle()
+
 	// A writer cannot release it; a maintainer can.
 	e.comment(7, "bob", "/apply -p production")
 	e.applyComment(7, contains("`bob` asked to apply it", "`bob` has `write`"))
 	if _, ok := e.s3.Object("tfstate", "production.tfstate"); ok {
 		t.Fatal("a writer's /apply applied an unapproved merge")
 	}
+	e.waitIdle()
 	e.comment(7, "max", "/apply -p production")
 	e.applyComment(7, contains("applied `ddddddd`", "Applied although `approved` did not hold: `max`", "Resources: 2 added"))
 	if _, ok := e.s3.Object("tfstate", "production.tfstate"); !ok {

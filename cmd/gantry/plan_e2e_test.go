@@ -233,6 +233,12 @@ func (e *e2e) waitStatusPage(ok func(page string) bool) {
 	e.t.Fatalf("the status page never got there:\n%s", page)
 }
 
+// waitIdle waits until no job is queued or running, as the status page lists them.
+func (e *e2e) waitIdle() {
+	e.t.Helper()
+	e.waitStatusPage(func(page string) bool { return strings.Contains(page, "Nothing is queued or running.") })
+}
+
 func contains(parts ...string) func(string) bool {
 	return func(body string) bool {
 		for _, p := range parts {
