@@ -27,6 +27,7 @@ pushed to ECR and rolled out on ECS. The subcommands run the same pipeline from 
 		newRollback(e),
 		newPrices(e),
 		newConfig(e),
+		newSetup(e),
 		newVersion(e),
 	)
 	markStart(root, e)
