@@ -244,6 +244,11 @@ func releasePlansWhenDone[S any](ctx context.Context, t *task[S], pr int, waits 
 	if err != nil || len(closes) == 0 {
 		return err
 	}
+	if last := closes[len(closes)-1]; last.ID != t.Job.ID && !last.State.Done() {
+		// The close has not been handled yet: a merge's applies are not queued, and would find no plan
+		// to compare with. The close job decides when it ends.
+		return nil
+	}
 	var closed PullRequestSpec
 	if err := json.Unmarshal(closes[len(closes)-1].Spec, &closed); err != nil {
 		return fmt.Errorf("reading the close of %s#%d: %w", repo, pr, err)

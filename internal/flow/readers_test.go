@@ -411,3 +411,39 @@ func TestAPlanThatEndsAfterItsPullRequestClosedLeavesNoPlan(t *testing.T) {
 		t.Errorf("the closed pull request's plan %d is still stored (%v)", p.ID, err)
 	}
 }
+
+// A merge delivered while the plan still runs: the plan must survive its own end, since the merge's
+// apply compares the merge commit's plan with it (without it the apply would skip the drift check).
+func TestAPlanEndingBeforeItsMergeIsHandledIsKeptForTheApply(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tf := &gateTerraform{started: make(chan struct{}), release: make(chan struct{})}
+	w.deps.Terraform = tf
+	ctx := context.Background()
+	w.gh.SetFile(repo, "main", ".gantry.yaml", validConfig)
+	w.gh.SetPermission(repo, "alice", "write")
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, HeadSHA: fixtureHead})
+	w.gh.SetTarball(repo, fixtureHead, map[string]string{"terraform/envs/production/main.tf": "fast"})
+	w.queueDelivery(t, "issue_comment", w.comment(t, "alice", "/plan -p production"))
+	w.runNextJob(t)
+	plan, ok, err := w.st.ClaimJob(ctx, "test", time.Minute)
+	if err != nil || !ok || plan.Kind != flow.KindPlan {
+		t.Fatalf("claiming the plan: %+v %v %v", plan, ok, err)
+	}
+	done := make(chan store.Job)
+	go func() { done <- w.finish(t, plan) }()
+	<-tf.started
+	// The pull request is merged while Terraform plans; the close job is queued, not yet run.
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, HeadSHA: fixtureHead, State: "closed", Merged: true,
+		MergeCommitSHA: strings.Repeat("d", 40)})
+	w.queueDelivery(t, "pull_request", fixtures.Edit(t, fixtures.Webhook(t, "pull_request.closed.1"), map[string]any{
+		"installation": map[string]any{"id": 7}, "number": 9, "pull_request.number": 9, "pull_request.merged": true,
+		"pull_request.merge_commit_sha": strings.Repeat("d", 40)}))
+	close(tf.release)
+	if j := <-done; j.State != store.Succeeded {
+		t.Fatalf("plan job %s: %s", j.State, j.Error)
+	}
+	if _, err := w.st.LatestPlan(ctx, repo, 9, "production"); err != nil {
+		t.Errorf("the plan shown on the merged pull request was discarded before its merge was handled: %v", err)
+	}
+}
