@@ -31,11 +31,13 @@ func newSetupWorkflow(e *env) *cobra.Command {
 		Use:   "workflow [--out FILE [--force]] [--version VERSION]",
 		Short: "Print the .github/workflows/gantry.yml the GitHub Actions executor dispatches",
 		Long: `Print the workflow that runs gantry's jobs in the repository's own GitHub Actions runners
-(GANTRY_EXECUTOR=actions). Commit it as .github/workflows/gantry.yml on the default branch: the
-server dispatches it there and nowhere else. Then set the repository variable GANTRY_URL
-(Settings → Secrets and variables → Actions → Variables) to the server's GANTRY_PUBLIC_URL, and
-create the GitHub environments the jobs run in (gantry-plan, one per project, one per service),
-each allowing the default branch only, before the workflow first runs (docs/actions.md).
+(GANTRY_EXECUTOR=actions; this version's server does not accept that yet, see docs/actions.md).
+
+First create the GitHub environments the jobs run in (gantry-plan, one per project, one per
+service), each allowing deployments from the default branch only. Then commit the workflow as
+.github/workflows/gantry.yml on the default branch (the server dispatches it there and nowhere
+else) and set the repository variable GANTRY_URL (Settings → Secrets and variables → Actions →
+Variables) to the server's GANTRY_PUBLIC_URL.
 
 The workflow installs gantry with go install, pinned to this binary's version so the runner and
 the server speak the same runner API; run this command with the server's binary, or give the
