@@ -83,7 +83,10 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string, want Expect) (Cl
 	if err := want.validate(); err != nil {
 		return Claims{}, err
 	}
-	if alg := headerAlg(rawToken); alg != "RS256" {
+	switch alg, ok := headerAlg(rawToken); {
+	case !ok:
+		return Claims{}, &VerificationError{Claim: "token", Reason: "not a JWT with a JSON header"}
+	case alg != "RS256":
 		return Claims{}, &VerificationError{Claim: "alg", Reason: fmt.Sprintf("want RS256, got %q", clip(alg))}
 	}
 	idv, err := v.idTokenVerifier(ctx)
@@ -119,11 +122,12 @@ func (v *Verifier) checkValidity(c Claims, audience string) error {
 		return &VerificationError{Claim: "aud", Reason: fmt.Sprintf("want %q, got %q", audience, clipAll(c.Audience))}
 	}
 	now := v.now()
-	if c.Expiry.IsZero() {
-		return &VerificationError{Claim: "exp", Reason: "missing"}
-	}
-	if !now.Before(c.Expiry.Add(clockSkew)) {
-		return &VerificationError{Claim: "exp", Reason: "expired at " + c.Expiry.UTC().Format(time.RFC3339)}
+	if !now.Before(c.Expiry.Add(clockSkew)) { // a missing exp is the zero time: long expired
+		reason := "expired at " + c.Expiry.UTC().Format(time.RFC3339)
+		if c.Expiry.IsZero() {
+			reason = "missing"
+		}
+		return &VerificationError{Claim: "exp", Reason: reason}
 	}
 	if !c.NotBefore.IsZero() && now.Add(clockSkew).Before(c.NotBefore) {
 		return &VerificationError{Claim: "nbf", Reason: "not valid before " + c.NotBefore.UTC().Format(time.RFC3339)}
@@ -181,23 +185,24 @@ func (e Expect) validate() error {
 	return nil
 }
 
-// headerAlg reads the `alg` of a compact JWS without trusting anything else in it.
-func headerAlg(raw string) string {
-	h, _, ok := strings.Cut(raw, ".")
-	if !ok {
-		return ""
+// headerAlg reads the `alg` of a compact JWS before anything else in it is trusted; ok is false when the
+// header cannot be read at all.
+func headerAlg(raw string) (alg string, ok bool) {
+	h, _, found := strings.Cut(raw, ".")
+	if !found {
+		return "", false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(h)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	var header struct {
 		Alg string `json:"alg"`
 	}
 	if json.Unmarshal(b, &header) != nil {
-		return ""
+		return "", false
 	}
-	return header.Alg
+	return header.Alg, true
 }
 
 // clip keeps a claim's value short enough to quote in an error: the values come from whoever sent the token.

@@ -146,7 +146,10 @@ func TestAttackersCannotClaimAJob(t *testing.T) {
 		{"an HS256 token keyed by the public key", func() string {
 			return iss.Sign(honest, oidcfake.HS256WithPublicKey())
 		}, refusal{401, "alg"}},
-		{"garbage", func() string { return "not.a.jwt" }, refusal{401, "alg"}},
+		{"garbage", func() string { return "not.a.jwt" }, refusal{401, "token"}},
+		{"a token whose header says no algorithm", func() string {
+			return "eyJ0eXAiOiJKV1QifQ." + strings.Split(iss.Sign(honest), ".")[1] + "."
+		}, refusal{401, "alg"}},
 		{"a runner of another repository", func() string {
 			return iss.Sign(iss.ActionsClaims("mallory/infra", "666", "main", "gantry.yml", "production", audience))
 		}, refusal{403, "repository"}},
