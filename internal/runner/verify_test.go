@@ -231,6 +231,29 @@ func TestARotatedKeyIsFetchedWithoutRestart(t *testing.T) {
 	}
 }
 
+func TestConcurrentClaimsShareTheKeyFetch(t *testing.T) {
+	t.Parallel()
+	iss, v, claims := setup(t)
+	token := iss.Sign(claims)
+	const runners = 16
+	errs := make(chan error, runners)
+	for range runners {
+		go func() {
+			_, err := v.Verify(context.Background(), token, job)
+			errs <- err
+		}()
+	}
+	for range runners {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	// go-oidc shares one fetch among the callers waiting for it; a caller that arrives as it ends may start one more.
+	if n := iss.JWKSFetches(); n > 2 {
+		t.Errorf("JWKS fetched %d times for %d concurrent claims", n, runners)
+	}
+}
+
 func TestAnIncompleteExpectationMatchesNothing(t *testing.T) {
 	t.Parallel()
 	iss, v, claims := setup(t)
