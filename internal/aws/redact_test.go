@@ -62,16 +62,16 @@ func TestAWebIdentityTokenIsLearnedEvenWhenSTSRefusesIt(t *testing.T) {
 
 func TestTheRunnersTokensAreLearnedWhenTheSourceIsChosen(t *testing.T) {
 	t.Parallel()
-	oidc := awsfake.NewActionsOIDC(t)
+	_, url, bearer := runnerOIDC(t)
 	f := redact.New()
 	src, err := aws.TokenSourceFromEnv(env(map[string]string{
-		"ACTIONS_ID_TOKEN_REQUEST_URL": oidc.RequestURL(), "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc.RequestToken(),
+		"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": bearer,
 	}), f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Known before any token is asked for, so the first log line already hides it.
-	if !redacted(f, oidc.RequestToken()) {
+	if !redacted(f, bearer) {
 		t.Errorf("the runner's request token is not redacted")
 	}
 	got, err := src.Token(context.Background())

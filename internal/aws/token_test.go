@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/classla/gantry/internal/aws"
-	"github.com/classla/gantry/internal/testing/awsfake"
+	"github.com/classla/gantry/internal/testing/oidcfake"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -68,40 +68,39 @@ func TestActionsToken(t *testing.T) {
 
 	t.Run("the request token is sent as the bearer and the audience is sts.amazonaws.com", func(t *testing.T) {
 		t.Parallel()
-		oidc := awsfake.NewActionsOIDC(t)
+		oidc, url, bearer := runnerOIDC(t)
 		src, err := aws.TokenSourceFromEnv(env(map[string]string{
-			"ACTIONS_ID_TOKEN_REQUEST_URL": oidc.RequestURL(), "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc.RequestToken(),
+			"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": bearer,
 		}), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := src.Token(ctx)
-		if err != nil {
+		if _, err := src.Token(ctx); err != nil {
 			t.Fatalf("Token: %v", err)
 		}
-		// The fake refuses any other bearer, so a token at all proves the bearer; Issued shows the audience.
-		if diff := cmp.Diff([]awsfake.IssuedToken{{Audience: "sts.amazonaws.com", Token: got}}, oidc.Issued()); diff != "" {
-			t.Errorf("tokens issued (-want +got):\n%s", diff)
+		// The fake refuses any other bearer, so a token at all proves the bearer; Requests shows the audience.
+		if diff := cmp.Diff([]oidcfake.TokenRequest{{Audience: "sts.amazonaws.com", Granted: true}}, oidc.Requests()); diff != "" {
+			t.Errorf("tokens asked for (-want +got):\n%s", diff)
 		}
 	})
 
 	t.Run("another audience can be asked for", func(t *testing.T) {
 		t.Parallel()
-		oidc := awsfake.NewActionsOIDC(t)
-		src := aws.ActionsToken{RequestURL: oidc.RequestURL(), RequestToken: oidc.RequestToken(), Audience: "https://gantry.example.com"}
+		oidc, url, bearer := runnerOIDC(t)
+		src := aws.ActionsToken{RequestURL: url, RequestToken: bearer, Audience: "https://gantry.example.com"}
 		if _, err := src.Token(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if issued := oidc.Issued(); len(issued) != 1 || issued[0].Audience != "https://gantry.example.com" {
-			t.Errorf("issued %+v, want one token for https://gantry.example.com", issued)
+		if asked := oidc.Requests(); len(asked) != 1 || asked[0].Audience != "https://gantry.example.com" || !asked[0].Granted {
+			t.Errorf("asked %+v, want one token for https://gantry.example.com", asked)
 		}
 	})
 
 	t.Run("a refused request token says to grant id-token: write and does not show it", func(t *testing.T) {
 		t.Parallel()
-		oidc := awsfake.NewActionsOIDC(t)
+		_, url, _ := runnerOIDC(t)
 		const stale = "stale-request-token-3f9a"
-		_, err := aws.ActionsToken{RequestURL: oidc.RequestURL(), RequestToken: stale}.Token(ctx)
+		_, err := aws.ActionsToken{RequestURL: url, RequestToken: stale}.Token(ctx)
 		if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "id-token: write") {
 			t.Errorf("err = %v, want the 401 and a hint about `permissions: id-token: write`", err)
 		}
@@ -154,4 +153,13 @@ func TestTokenSourceFromEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runnerOIDC is GitHub Actions' token endpoint for a runner of a job on main, as
+// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN give it.
+func runnerOIDC(t *testing.T) (oidc *oidcfake.Issuer, url, bearer string) {
+	t.Helper()
+	oidc = oidcfake.New(t)
+	url, bearer = oidc.Runner(oidc.ActionsClaims("classla/lms", "1296269", "main", "gantry.yml", "gantry-plan", ""))
+	return oidc, url, bearer
 }
