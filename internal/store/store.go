@@ -19,6 +19,13 @@ var (
 	// ErrDuplicate: a job with Unique set was not queued because a job queued with Unique
 	// and the same Key exists.
 	ErrDuplicate = errors.New("a job with this key was queued before")
+	// ErrAlreadyDispatched: DispatchJob was called before for the job.
+	ErrAlreadyDispatched = errors.New("job was dispatched before")
+	// ErrAlreadyClaimed: a runner claimed the dispatched job before.
+	ErrAlreadyClaimed = errors.New("job was claimed before")
+	// ErrJobEnded: the job is succeeded, failed or canceled, so its runner may no longer claim
+	// it or report on it.
+	ErrJobEnded = errors.New("job has ended")
 )
 
 // Store is the durable state of a gantry server. All methods are safe for concurrent use,
@@ -97,6 +104,25 @@ type Store interface {
 	// ListDeployments returns the deployments of a service in repo, newest first (limit<=0: all);
 	// an empty repo or service matches every one.
 	ListDeployments(ctx context.Context, repo, service string, limit int) ([]Deployment, error)
+
+	// DispatchJob records that job jobID is being dispatched to a GitHub Actions runner in
+	// environment, and returns the reference the runner claims it by: random, unique, and
+	// unrelated to the job's ID. A job is dispatched once: ErrAlreadyDispatched the second
+	// time, ErrNotFound for an unknown job.
+	DispatchJob(ctx context.Context, jobID int64, environment string) (ref string, err error)
+	// SetRunID records the workflow run the dispatch started. ErrNotFound for an unknown ref.
+	SetRunID(ctx context.Context, ref string, runID int64) error
+	// RunnerJobByRef returns the runner side of a dispatched job and the job. ErrNotFound for
+	// an unknown ref.
+	RunnerJobByRef(ctx context.Context, ref string) (RunnerJob, Job, error)
+	// ClaimRunnerJob records the runner's claim of a dispatched job with the hash of the job
+	// token it was given. Exactly one claim of a ref ever succeeds, across processes: the
+	// others get ErrAlreadyClaimed. ErrJobEnded when the job ended before it was claimed;
+	// ErrNotFound for an unknown ref.
+	ClaimRunnerJob(ctx context.Context, ref, tokenHash string) error
+	// RunnerHeartbeat records that the runner holding the claim is alive. ErrLeaseLost when
+	// tokenHash is not the claim's, the job is not claimed, or the job has ended.
+	RunnerHeartbeat(ctx context.Context, ref, tokenHash string) error
 
 	// SaveInstallation inserts or updates a GitHub App installation.
 	SaveInstallation(ctx context.Context, in Installation) error
@@ -253,6 +279,22 @@ type Deployment struct {
 	CreatedAt          time.Time
 	StartedAt          time.Time
 	FinishedAt         time.Time
+}
+
+// RunnerJob is the runner side of a job run by the GitHub Actions executor.
+type RunnerJob struct {
+	JobID int64
+	// Ref is the opaque, single-use reference the workflow was dispatched with (its job_id
+	// input) and the runner claims the job by.
+	Ref         string
+	Environment string // the GitHub environment the workflow runs in
+	RunID       int64  // the workflow run, 0 until known
+	// DispatchedAt is set by the store; ClaimedAt and HeartbeatAt are zero until the claim.
+	DispatchedAt time.Time
+	ClaimedAt    time.Time
+	HeartbeatAt  time.Time
+	// TokenHash is the hash of the claiming runner's job token, "" before the claim.
+	TokenHash string
 }
 
 // Installation is a GitHub App installation.

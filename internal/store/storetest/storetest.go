@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"plans", planCases},
 		{"deployments", deploymentCases},
 		{"installations", installationCases},
+		{"runner jobs", runnerCases},
 		{"health", []contractCase{{"an open store answers Ping", ping}}},
 	}
 	for _, g := range groups {
