@@ -1,6 +1,7 @@
 // Package runner holds the runner API's identity checks: whether a GitHub Actions OIDC token presented to claim
 // a job was issued for this server to a run of the job's repository, on its default branch, of gantry's
-// workflow, in the job's environment; and the job tokens a claimed job's runner uses afterwards.
+// workflow, in the job's environment; the job tokens a claimed job's runner uses afterwards; and the runner
+// API's HTTP handlers (API) that make those checks against the store.
 package runner
 
 import (
