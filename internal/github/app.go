@@ -1,8 +1,8 @@
 // Package github talks to the GitHub REST API as a GitHub App: it mints installation tokens (through
 // GITHUB_API_URL, so GitHub Enterprise Server and local test servers work) and offers the few calls gantry
 // makes on pull requests and commits: comments, check runs, files, reviews, comparisons, contents,
-// permissions and deployments. Every request body it sends to the API passes through the redaction filter
-// of AppConfig.Redact, which also learns each credential the App obtains.
+// permissions, deployments and workflow dispatches. Every request body it sends to the API passes through
+// the redaction filter of AppConfig.Redact, which also learns each credential the App obtains.
 package github
 
 import (

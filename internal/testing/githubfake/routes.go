@@ -50,6 +50,8 @@ var routeTable = []route{
 	{"POST", "/repos/{owner}/{repo}/deployments", authInstallation, true, (*Server).createDeployment},
 	{"POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", authInstallation, true, (*Server).createDeploymentStatus},
 
+	{"POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", authInstallation, true, (*Server).createWorkflowDispatch},
+
 	// Download hosts (codeload.github.com, raw.githubusercontent.com), served on the same server.
 	{"GET", "/_codeload/{owner}/{repo}/legacy.tar.gz/{ref}", authNone, false, (*Server).codeload},
 	{"GET", "/_raw/{owner}/{repo}/{branch}/{path}", authNone, false, (*Server).rawFile},

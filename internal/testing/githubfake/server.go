@@ -5,7 +5,7 @@
 //
 // Tests set up state (AddRepo, AddPullRequest, SetFile, …), point the code under test at URL() as
 // GITHUB_API_URL with AppID() and PrivateKeyPEM(), and inspect what it did (Comments, CheckRuns,
-// Deployments, Requests).
+// Deployments, Dispatches, Requests).
 package githubfake
 
 import (

@@ -121,6 +121,9 @@ type repoState struct {
 	comparisons          map[string]comparison // "BASE...HEAD" → counts
 	commits              map[string]*commit    // SHA → commit
 	public               bool                  // anyone may read it (SetPublic); private by default
+	workflows            []string              // workflow files that may be dispatched (AddWorkflow)
+	refuseRunDetails     bool                  // dispatches with return_run_details are refused (RefuseRunDetails)
+	dispatches           []Dispatch
 	createdAt, updatedAt time.Time
 }
 
