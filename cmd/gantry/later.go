@@ -19,7 +19,9 @@ func newRun(_ *env) *cobra.Command {
 		Args:  args(cobra.NoArgs),
 		RunE:  notYet("the GitHub Actions executor arrives in a later version; jobs run in the server (GANTRY_EXECUTOR=local)"),
 	}
-	cmd.Flags().Int64("job", 0, "the job id given by the workflow_dispatch input job_id")
+	// The id is opaque and random (SPEC §7), not the server's job number.
+	cmd.Flags().String("job", "", "the job id given by the workflow_dispatch input job_id")
+	cmd.Flags().String("server", "", "the gantry server's URL (default: GANTRY_URL)")
 	_ = cmd.MarkFlagRequired("job")
 	return cmd
 }
