@@ -63,23 +63,33 @@ func (a *API) Handler() http.Handler {
 	return mux
 }
 
-func (a *API) claim(w http.ResponseWriter, r *http.Request) {
+// request is what every runner call starts with: the body read within its cap, the bearer token,
+// and the dispatched job the path names. ok is false when the answer was already written.
+func (a *API) request(w http.ResponseWriter, r *http.Request, whichToken string) (ref, token string, rj store.RunnerJob, job store.Job, ok bool) {
 	if !a.readBody(w, r) {
-		return
+		return "", "", rj, job, false
 	}
-	token, ok := bearer(r)
+	token, ok = bearer(r)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "no bearer token: send the runner's Actions OIDC token as Authorization: Bearer TOKEN")
-		return
+		writeError(w, http.StatusUnauthorized, "no bearer token: send "+whichToken+" as Authorization: Bearer TOKEN")
+		return "", "", rj, job, false
 	}
-	ref := r.PathValue("ref")
+	ref = r.PathValue("ref")
 	rj, job, err := a.Store.RunnerJobByRef(r.Context(), ref)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no job was dispatched with this id")
-		return
+		return "", "", rj, job, false
 	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "reading the job failed")
+		return "", "", rj, job, false
+	}
+	return ref, token, rj, job, true
+}
+
+func (a *API) claim(w http.ResponseWriter, r *http.Request) {
+	ref, token, rj, job, ok := a.request(w, r, "the runner's Actions OIDC token")
+	if !ok {
 		return
 	}
 	want, err := a.Expect(job, rj)
@@ -125,22 +135,8 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) {
-	if !a.readBody(w, r) {
-		return
-	}
-	token, ok := bearer(r)
+	ref, token, rj, _, ok := a.request(w, r, "the job token the claim returned")
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "no bearer token: send the job token the claim returned")
-		return
-	}
-	ref := r.PathValue("ref")
-	rj, _, err := a.Store.RunnerJobByRef(r.Context(), ref)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no job was dispatched with this id")
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "reading the job failed")
 		return
 	}
 	if !CheckJobToken(token, rj.TokenHash) {
