@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,19 @@ const (
 // pull requests, the apply role for the merge-time plan and the apply.
 const productionAWS = "    aws: {plan_role_arn: " + productionPlanRole + ", role_arn: " + productionRole + ", region: us-east-1}\n"
 
+// s3Project is a .gantry.yaml with one project NAME in terraform/NAME, whose state is NAME.tfstate
+// in the S3 fake; fields are more of the project's keys, each line indented by four spaces.
+func s3Project(s3 *s3fake.Server, flavor, name, fields string) string {
+	cfg := "version: 1\nprojects:\n  - name: " + name + "\n    dir: terraform/" + name + "\n" + fields + "    backend_config:\n"
+	backend := s3.BackendConfig(flavor, "tfstate", name+".tfstate")
+	// The fake S3 knows only its own keys; the assumed role's reach Terraform through its environment.
+	backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
+	for _, k := range slices.Sorted(maps.Keys(backend)) {
+		cfg += fmt.Sprintf("      %s: %q\n", k, backend[k])
+	}
+	return cfg
+}
+
 // applyServer runs gantry with a web identity token file and the STS fake, for one project
 // "production" with those roles, its state in the S3 fake.
 func applyServer(t *testing.T, sts *awsfake.STS) *e2e {
@@ -32,15 +47,7 @@ func applyServer(t *testing.T, sts *awsfake.STS) *e2e {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	writeFile(t, tokenFile, webToken)
 	return startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" +
-			productionAWS + "    backend_config:\n"
-		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
-		// The fake S3 knows only its own keys; the assumed role's reach Terraform through its environment.
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-		return cfg
+		return s3Project(s3, flavor, "production", productionAWS)
 	}, map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL()})
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -17,14 +16,7 @@ func approvalServer(t *testing.T, sts *awsfake.STS) *e2e {
 	tokenFile := t.TempDir() + "/token"
 	writeFile(t, tokenFile, webToken)
 	e := startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" +
-			"    apply: {on: merge, requires: [approved]}\n" + productionAWS + "    backend_config:\n"
-		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-		return cfg
+		return s3Project(s3, flavor, "production", "    apply: {on: merge, requires: [approved]}\n"+productionAWS)
 	}, map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL()})
 	e.gh.SetPermission(e2eRepo, "max", "maintain")
 	return e

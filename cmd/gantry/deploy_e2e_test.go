@@ -39,14 +39,7 @@ func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	writeFile(t, tokenFile, webToken)
 	e := startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" +
-			productionAWS + "    backend_config:\n"
-		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-		return cfg + "services:\n  - name: backend\n    after: [production]\n    when_modified: [\"backend/**\"]\n" +
+		return s3Project(s3, flavor, "production", productionAWS) + "services:\n  - name: backend\n    after: [production]\n    when_modified: [\"backend/**\"]\n" +
 			"    build: {context: backend, base_image: \"" + base + "\", entrypoint: [node, server.js]}\n" +
 			"    ecr_repository: classla-backend\n" +
 			"    ecs: {cluster: classla-production, service: classla-backend, container: backend}\n" +

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,13 +30,7 @@ func TestAFloodingPlanStaysWithinTheCaps(t *testing.T) {
 	t.Parallel()
 	dataDir := sandboxtest.Reachable(t, t.TempDir())
 	e := startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		backend := s3.BackendConfig(flavor, "tfstate", "flood.tfstate")
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		cfg := "version: 1\nprojects:\n  - name: flood\n    dir: terraform/flood\n    backend_config:\n"
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-		return cfg
+		return s3Project(s3, flavor, "flood", "")
 	}, map[string]string{"GANTRY_DATA_DIR": dataDir})
 	sha := strings.Repeat("f", 40)
 	e.commit(sha, map[string]string{"terraform/flood/main.tf": floodTF})

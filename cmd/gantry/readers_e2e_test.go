@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +14,7 @@ import (
 func readersServer(t *testing.T) *e2e {
 	t.Helper()
 	e := startServer(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" +
-			"    apply: {on: comment}\n    backend_config:\n"
-		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-		return cfg
+		return s3Project(s3, flavor, "production", "    apply: {on: comment}\n")
 	})
 	e.gh.SetPermission(e2eRepo, "mallory", "read")
 	return e

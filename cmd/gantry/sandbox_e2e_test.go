@@ -52,13 +52,7 @@ func TestAPlanCannotReadTheServersSecrets(t *testing.T) {
 
 	var fake *githubfake.Server
 	e := startServerWith(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		cfg := "version: 1\nprojects:\n  - name: production\n    dir: terraform/production\n" + productionAWS + "    backend_config:\n"
-		backend := s3.BackendConfig(flavor, "tfstate", "production.tfstate")
-		backend["access_key"], backend["secret_key"] = s3fake.AccessKeyID, s3fake.SecretAccessKey
-		for k, v := range backend {
-			cfg += fmt.Sprintf("      %s: %q\n", k, v)
-		}
-		return cfg
+		return s3Project(s3, flavor, "production", productionAWS)
 	}, map[string]string{
 		"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL(),
 		"GANTRY_SANDBOX_USER": sandboxtest.User, "GANTRY_DATA_DIR": dataDir,
