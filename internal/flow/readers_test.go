@@ -377,25 +377,33 @@ func (g *gateTerraform) Plan(ctx context.Context, req terraform.PlanRequest) (*t
 	return g.fakeTerraform.Plan(ctx, req)
 }
 
-func TestAPlanThatEndsAfterItsPullRequestClosedLeavesNoPlan(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+// planUntilTerraformRuns queues alice's `/plan -p production` on #9 and runs its plan job until
+// Terraform has started; release lets Terraform finish, and done gives the job as it ended.
+func planUntilTerraformRuns(t *testing.T, w *world) (release func(), done <-chan store.Job) {
+	t.Helper()
 	tf := &gateTerraform{started: make(chan struct{}), release: make(chan struct{})}
 	w.deps.Terraform = tf
-	ctx := context.Background()
 	w.gh.SetFile(repo, "main", ".gantry.yaml", validConfig)
 	w.gh.SetPermission(repo, "alice", "write")
 	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, HeadSHA: fixtureHead})
 	w.gh.SetTarball(repo, fixtureHead, map[string]string{"terraform/envs/production/main.tf": "fast"})
 	w.queueDelivery(t, "issue_comment", w.comment(t, "alice", "/plan -p production"))
 	w.runNextJob(t)
-	plan, ok, err := w.st.ClaimJob(ctx, "test", time.Minute)
+	plan, ok, err := w.st.ClaimJob(context.Background(), "test", time.Minute)
 	if err != nil || !ok || plan.Kind != flow.KindPlan {
 		t.Fatalf("claiming the plan: %+v %v %v", plan, ok, err)
 	}
-	done := make(chan store.Job)
-	go func() { done <- w.finish(t, plan) }()
+	ended := make(chan store.Job)
+	go func() { ended <- w.finish(t, plan) }()
 	<-tf.started
+	return func() { close(tf.release) }, ended
+}
+
+func TestAPlanThatEndsAfterItsPullRequestClosedLeavesNoPlan(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	release, done := planUntilTerraformRuns(t, w)
 	// The pull request is closed while Terraform plans; the plan then ends and saves what it planned.
 	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, HeadSHA: fixtureHead, State: "closed"})
 	w.queueDelivery(t, "pull_request", fixtures.Edit(t, fixtures.Webhook(t, "pull_request.closed.1"), map[string]any{
@@ -403,7 +411,7 @@ func TestAPlanThatEndsAfterItsPullRequestClosedLeavesNoPlan(t *testing.T) {
 	if j := w.runNextJob(t); j.Kind != flow.KindPullRequestClosed || j.State != store.Succeeded {
 		t.Fatalf("close job %+v", j)
 	}
-	close(tf.release)
+	release()
 	if j := <-done; j.State != store.Succeeded {
 		t.Fatalf("plan job %s: %s", j.State, j.Error)
 	}
@@ -417,29 +425,15 @@ func TestAPlanThatEndsAfterItsPullRequestClosedLeavesNoPlan(t *testing.T) {
 func TestAPlanEndingBeforeItsMergeIsHandledIsKeptForTheApply(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	tf := &gateTerraform{started: make(chan struct{}), release: make(chan struct{})}
-	w.deps.Terraform = tf
 	ctx := context.Background()
-	w.gh.SetFile(repo, "main", ".gantry.yaml", validConfig)
-	w.gh.SetPermission(repo, "alice", "write")
-	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, HeadSHA: fixtureHead})
-	w.gh.SetTarball(repo, fixtureHead, map[string]string{"terraform/envs/production/main.tf": "fast"})
-	w.queueDelivery(t, "issue_comment", w.comment(t, "alice", "/plan -p production"))
-	w.runNextJob(t)
-	plan, ok, err := w.st.ClaimJob(ctx, "test", time.Minute)
-	if err != nil || !ok || plan.Kind != flow.KindPlan {
-		t.Fatalf("claiming the plan: %+v %v %v", plan, ok, err)
-	}
-	done := make(chan store.Job)
-	go func() { done <- w.finish(t, plan) }()
-	<-tf.started
+	release, done := planUntilTerraformRuns(t, w)
 	// The pull request is merged while Terraform plans; the close job is queued, not yet run.
 	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, HeadSHA: fixtureHead, State: "closed", Merged: true,
 		MergeCommitSHA: strings.Repeat("d", 40)})
 	w.queueDelivery(t, "pull_request", fixtures.Edit(t, fixtures.Webhook(t, "pull_request.closed.1"), map[string]any{
 		"installation": map[string]any{"id": 7}, "number": 9, "pull_request.number": 9, "pull_request.merged": true,
 		"pull_request.merge_commit_sha": strings.Repeat("d", 40)}))
-	close(tf.release)
+	release()
 	if j := <-done; j.State != store.Succeeded {
 		t.Fatalf("plan job %s: %s", j.State, j.Error)
 	}
