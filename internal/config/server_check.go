@@ -232,7 +232,7 @@ func httpURL(raw string) (*url.URL, bool) {
 	return u, true
 }
 
-// maxSecretFile bounds the webhook secret file, so a path set to a large file by mistake
+// maxSecretFile bounds the webhook secret and private key files, so a path set to a large file by mistake
 // (or to /dev/zero) fails at once instead of filling memory.
 const maxSecretFile = 64 << 10
 
@@ -310,7 +310,8 @@ func (c *checker) checkPrivateKey(getenv func(string) string) {
 		}
 		s.PrivateKey = pem
 	default:
-		data, err := os.ReadFile(s.PrivateKeyFile)
+		// Bounded like the webhook secret file: a key path set to a large file fails at once.
+		data, err := readSmallFile(s.PrivateKeyFile, maxSecretFile)
 		if err != nil {
 			c.add("GITHUB_APP_PRIVATE_KEY_FILE", "github-app-private-key-file", "cannot be read: "+err.Error(),
 				"set it to the path of the .pem file downloaded from the GitHub App's settings page", err)
