@@ -77,7 +77,7 @@ func runCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 	case command.NameUnlock:
 		return runUnlock(ctx, t)
 	case command.NamePlan:
-		return runPlanCommand(ctx, t)
+		return runPlanCommand(ctx, t, perm)
 	case command.NameApply:
 		return runApplyCommand(ctx, t)
 	case command.NameRollback:

@@ -13,8 +13,9 @@ import (
 )
 
 // runPlanCommand answers `/plan [-p NAME]... [-- ARGS]`: the named projects, or those the pull
-// request's files affect, are planned at its head commit.
-func runPlanCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
+// request's files affect, are planned at its head commit. perm is the commenter's permission, as
+// the command's check just read it.
+func runPlanCommand(ctx context.Context, t *task[CommandSpec], perm gh.Permission) (any, error) {
 	s, cmd := t.Spec, t.Spec.Command
 	pr, err := t.GH.PullRequest(ctx, t.Repo, s.Number)
 	if err != nil {
@@ -49,10 +50,6 @@ func runPlanCommand(ctx context.Context, t *task[CommandSpec]) (any, error) {
 		}
 	}
 	// A reader may plan, but never apply nor lock: the plan is theirs, arguments included.
-	perm, err := t.GH.Permission(ctx, t.Repo, s.Author)
-	if err != nil {
-		return nil, fmt.Errorf("checking %s's permission on %s: %w", s.Author, t.Repo, err)
-	}
 	applicable := perm.AtLeast(gh.PermissionWrite)
 	var refusals []string
 	var specs []PlanSpec
