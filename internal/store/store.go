@@ -26,6 +26,8 @@ var (
 	// ErrJobEnded: the job is succeeded, failed or canceled, so its runner may no longer claim
 	// it or report on it.
 	ErrJobEnded = errors.New("job has ended")
+	// ErrAlreadyReported: the runner of a dispatched job reported its result before.
+	ErrAlreadyReported = errors.New("job result was reported before")
 )
 
 // Store is the durable state of a gantry server. All methods are safe for concurrent use,
@@ -123,6 +125,28 @@ type Store interface {
 	// RunnerHeartbeat records that the runner holding the claim is alive. ErrLeaseLost when
 	// tokenHash is not the claim's, the job is not claimed, or the job has ended.
 	RunnerHeartbeat(ctx context.Context, ref, tokenHash string) error
+	// RunnerJob returns the runner side of job jobID. ErrNotFound when the job was never
+	// dispatched.
+	RunnerJob(ctx context.Context, jobID int64) (RunnerJob, error)
+	// ReportRunnerJob records the outcome the runner holding the claim posted: result (the
+	// outcome JSON, stored byte for byte) and errText (the job's failure text, "" when it
+	// succeeded). A job is reported once, across processes: ErrAlreadyReported the second
+	// time. ErrLeaseLost, as for RunnerHeartbeat, when tokenHash is not the claim's, the job
+	// is not claimed, or the job has ended; ErrNotFound for an unknown ref.
+	ReportRunnerJob(ctx context.Context, ref, tokenHash string, result []byte, errText string) error
+	// AppendRunnerLog appends chunk to the log of ref under the same conditions as
+	// RunnerHeartbeat (ErrLeaseLost otherwise), and counts as a heartbeat. The log keeps its
+	// first max bytes: what does not fit is dropped and the log is marked truncated (the
+	// beginning of a log says what failed to start).
+	AppendRunnerLog(ctx context.Context, ref, tokenHash string, chunk []byte, max int) error
+	// RunnerLog returns the log the runner of job jobID sent, and whether its end was dropped.
+	// ErrNotFound when the job was never dispatched.
+	RunnerLog(ctx context.Context, jobID int64) (log []byte, truncated bool, err error)
+	// EndRunnerRun records that workflow run runID completed with conclusion (GitHub's word:
+	// success, failure, cancelled, …) and its page url, unless the end of that run was
+	// recorded before (then it changes nothing), and returns the job the run was dispatched
+	// for. ErrNotFound when no dispatched job has that run, and for runID 0.
+	EndRunnerRun(ctx context.Context, runID int64, conclusion, url string) (jobID int64, err error)
 
 	// SaveInstallation inserts or updates a GitHub App installation.
 	SaveInstallation(ctx context.Context, in Installation) error
@@ -295,6 +319,20 @@ type RunnerJob struct {
 	HeartbeatAt  time.Time
 	// TokenHash is the hash of the claiming runner's job token, "" before the claim.
 	TokenHash string
+	// ReportedAt is set by the store when the runner reports; zero until then. Result is the
+	// outcome JSON the runner posted (nil before), ResultError the job's failure text ("" when
+	// it succeeded).
+	ReportedAt  time.Time
+	Result      []byte
+	ResultError string
+	// RunConclusion, RunURL and RunEndedAt describe how the workflow run ended; empty and
+	// zero until it has. RunEndedAt is set by the store.
+	RunConclusion string
+	RunURL        string
+	RunEndedAt    time.Time
+	// LogTruncated: the runner sent more log than the store keeps (see AppendRunnerLog). The
+	// log itself is read with RunnerLog.
+	LogTruncated bool
 }
 
 // Installation is a GitHub App installation.
