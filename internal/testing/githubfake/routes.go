@@ -26,6 +26,8 @@ var routeTable = []route{
 	{"GET", "/app", authApp, true, (*Server).getApp},
 	{"POST", "/app/installations/{installation_id}/access_tokens", authApp, true, (*Server).createToken},
 
+	{"GET", "/repos/{owner}/{repo}", authInstallation, true, (*Server).getRepository},
+
 	{"GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", authInstallation, true, (*Server).listComments},
 	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", authInstallation, true, (*Server).createComment},
 	{"PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", authInstallation, true, (*Server).updateComment},
