@@ -40,6 +40,12 @@ type Server struct {
 	// as; empty leaves the choice to the sandbox (SPEC §2). It is resolved where processes start.
 	SandboxUser  string
 	GitHubAPIURL string // with a trailing slash, as go-github wants
+	// ActionsWorkflow is the workflow file the actions executor dispatches (a name in .github/workflows).
+	ActionsWorkflow string
+	// ActionsOIDCIssuer issues the runners' tokens (no trailing slash).
+	ActionsOIDCIssuer string
+	// ActionsClaimTimeout fails a dispatched job that no runner claimed in time.
+	ActionsClaimTimeout time.Duration
 
 	bound []*boundSetting // flags registered by BindFlags, for Finish to report bad env values
 }
@@ -68,6 +74,10 @@ const (
 	DefaultWorkers         = 4
 	DefaultECSPollInterval = 15 * time.Second
 	DefaultGitHubAPIURL    = "https://api.github.com/"
+	DefaultActionsWorkflow = "gantry.yml"
+	// DefaultActionsOIDCIssuer issues the OIDC tokens of github.com's Actions runners.
+	DefaultActionsOIDCIssuer   = "https://token.actions.githubusercontent.com"
+	DefaultActionsClaimTimeout = 15 * time.Minute
 )
 
 // RepoAllowed reports whether the allowlist admits the repository fullName ("owner/repo").
@@ -158,6 +168,9 @@ func (s Server) LogValue() slog.Value {
 		slog.Any("role_allowlist", roleStrings(s.RoleAllowlist)),
 		slog.String("sandbox_user", s.SandboxUser),
 		slog.String("github_api_url", s.GitHubAPIURL),
+		slog.String("actions_workflow", s.ActionsWorkflow),
+		slog.String("actions_oidc_issuer", s.ActionsOIDCIssuer),
+		slog.Duration("actions_claim_timeout", s.ActionsClaimTimeout),
 	)
 }
 

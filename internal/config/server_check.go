@@ -145,6 +145,27 @@ func (c *checker) checkJobs(getenv func(string) string) {
 		c.add("GANTRY_ECS_POLL_INTERVAL", "ecs-poll-interval", fmt.Sprintf("%s is not a positive duration", s.ECSPollInterval), "set it like 15s or 1m", nil)
 	}
 	c.checkTerraformBin(getenv("PATH"))
+	c.checkActions()
+}
+
+// checkActions checks the settings of the actions executor.
+func (c *checker) checkActions() {
+	s := c.s
+	if s.ActionsWorkflow == "" || strings.ContainsAny(s.ActionsWorkflow, `/\`) ||
+		!(strings.HasSuffix(s.ActionsWorkflow, ".yml") || strings.HasSuffix(s.ActionsWorkflow, ".yaml")) {
+		c.add("GANTRY_ACTIONS_WORKFLOW", "actions-workflow", fmt.Sprintf("%q is not a workflow file name", s.ActionsWorkflow),
+			"set it to the name of the file in .github/workflows, such as gantry.yml", nil)
+	}
+	if u, ok := httpURL(s.ActionsOIDCIssuer); !ok {
+		c.add("GANTRY_ACTIONS_OIDC_ISSUER", "actions-oidc-issuer", fmt.Sprintf("%q is not an absolute http(s) URL", s.ActionsOIDCIssuer),
+			"set it to "+DefaultActionsOIDCIssuer+" (github.com) or https://HOST/_services/token (GitHub Enterprise Server)", nil)
+	} else {
+		s.ActionsOIDCIssuer = strings.TrimSuffix(u.String(), "/")
+	}
+	if s.ActionsClaimTimeout <= 0 && !c.broken["GANTRY_ACTIONS_CLAIM_TIMEOUT"] {
+		c.add("GANTRY_ACTIONS_CLAIM_TIMEOUT", "actions-claim-timeout", fmt.Sprintf("%s is not a positive duration", s.ActionsClaimTimeout),
+			"set it like 15m", nil)
+	}
 }
 
 // checkTerraformBin resolves the Terraform binary. Only the local executor runs Terraform

@@ -88,6 +88,15 @@ func TestFinishReportsEveryProblemAtOnce(t *testing.T) {
 		env:  validEnv(t).with("GANTRY_EXECUTOR", "actions"),
 		want: []string{"GANTRY_PUBLIC_URL (--public-url) is empty: the actions executor needs it: set it to the https URL GitHub Actions runners reach this server at"},
 	}, {
+		name: "the actions executor's settings are wrong",
+		env: validEnv(t).with("GANTRY_ACTIONS_WORKFLOW", ".github/workflows/gantry.yml", "GANTRY_ACTIONS_OIDC_ISSUER", "token.actions.githubusercontent.com",
+			"GANTRY_ACTIONS_CLAIM_TIMEOUT", "0s"),
+		want: []string{
+			`GANTRY_ACTIONS_WORKFLOW (--actions-workflow) ".github/workflows/gantry.yml" is not a workflow file name: set it to the name of the file in .github/workflows, such as gantry.yml`,
+			`GANTRY_ACTIONS_OIDC_ISSUER (--actions-oidc-issuer) "token.actions.githubusercontent.com" is not an absolute http(s) URL: set it to https://token.actions.githubusercontent.com (github.com) or https://HOST/_services/token (GitHub Enterprise Server)`,
+			`GANTRY_ACTIONS_CLAIM_TIMEOUT (--actions-claim-timeout) 0s is not a positive duration: set it like 15m`,
+		},
+	}, {
 		name: "a public URL without a scheme",
 		env:  validEnv(t).with("GANTRY_PUBLIC_URL", "gantry.example.com"),
 		want: []string{`GANTRY_PUBLIC_URL (--public-url) "gantry.example.com" is not an absolute http(s) URL: set it like https://gantry.example.com`},

@@ -88,6 +88,15 @@ func (s *Server) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	s.bind(fs, getenv, "GITHUB_API_URL", "github-api-url", DefaultGitHubAPIURL,
 		"GitHub REST API base URL; https://HOST/api/v3/ for GitHub Enterprise Server",
 		"an http(s) URL such as https://api.github.com/", stringSetter(&s.GitHubAPIURL))
+	s.bind(fs, getenv, "GANTRY_ACTIONS_WORKFLOW", "actions-workflow", DefaultActionsWorkflow,
+		"workflow file (in .github/workflows) the actions executor dispatches",
+		"the file name of the workflow, such as gantry.yml", stringSetter(&s.ActionsWorkflow))
+	s.bind(fs, getenv, "GANTRY_ACTIONS_OIDC_ISSUER", "actions-oidc-issuer", DefaultActionsOIDCIssuer,
+		"issuer of GitHub Actions runners' OIDC tokens; https://HOST/_services/token for GitHub Enterprise Server",
+		"an https URL such as "+DefaultActionsOIDCIssuer, stringSetter(&s.ActionsOIDCIssuer))
+	s.bind(fs, getenv, "GANTRY_ACTIONS_CLAIM_TIMEOUT", "actions-claim-timeout", DefaultActionsClaimTimeout.String(),
+		"how long a dispatched job may wait for a runner to claim it before it fails",
+		"a duration such as 15m", durationSetter(&s.ActionsClaimTimeout))
 	fs.Lookup("allow-fork-prs").NoOptDefVal = "true"
 	// The flag help shows the default; the database URL may carry a password.
 	fs.Lookup("database-url").DefValue = redactURL(fs.Lookup("database-url").DefValue)

@@ -95,6 +95,10 @@ func TestLoadServerAppliesSpecDefaults(t *testing.T) {
 		PrivateKey:      pkcs1PEM(),
 		WebhookSecret:   []byte("s3cret-webhook-value"),
 		GitHubAPIURL:    "https://api.github.com/",
+
+		ActionsWorkflow:     "gantry.yml",
+		ActionsOIDCIssuer:   "https://token.actions.githubusercontent.com",
+		ActionsClaimTimeout: 15 * time.Minute,
 	}
 	if diff := cmp.Diff(want, *s, cmp.AllowUnexported(Server{}), ignoreBound); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -114,22 +118,25 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 	}
 	bin := binDir(t, "tofu")
 	e := env{
-		"PATH":                        bin,
-		"GANTRY_ADDR":                 "127.0.0.1:9000",
-		"GANTRY_PUBLIC_URL":           "https://gantry.example.com/",
-		"GANTRY_DATA_DIR":             "/var/lib/gantry/",
-		"GANTRY_EXECUTOR":             "actions",
-		"GANTRY_WORKERS":              "2",
-		"GANTRY_BUILDER":              "oci",
-		"GANTRY_ECS_POLL_INTERVAL":    "5s",
-		"GANTRY_REPO_ALLOWLIST":       "classla/*, other/repo ,",
-		"GANTRY_ALLOW_FORK_PRS":       "true",
-		"GITHUB_APP_ID":               "99",
-		"GITHUB_APP_PRIVATE_KEY_FILE": keyFile,
-		"GITHUB_WEBHOOK_SECRET":       "w",
-		"GANTRY_ROLE_ALLOWLIST":       "classla/*=arn:aws:iam::111111111111:role/gantry-* , other/repo = arn:aws:iam::222222222222:role/deploy,",
-		"GANTRY_SANDBOX_USER":         "gantry-run",
-		"GITHUB_API_URL":              "https://ghe.example.com/api/v3",
+		"PATH":                         bin,
+		"GANTRY_ADDR":                  "127.0.0.1:9000",
+		"GANTRY_PUBLIC_URL":            "https://gantry.example.com/",
+		"GANTRY_DATA_DIR":              "/var/lib/gantry/",
+		"GANTRY_EXECUTOR":              "actions",
+		"GANTRY_WORKERS":               "2",
+		"GANTRY_BUILDER":               "oci",
+		"GANTRY_ECS_POLL_INTERVAL":     "5s",
+		"GANTRY_REPO_ALLOWLIST":        "classla/*, other/repo ,",
+		"GANTRY_ALLOW_FORK_PRS":        "true",
+		"GITHUB_APP_ID":                "99",
+		"GITHUB_APP_PRIVATE_KEY_FILE":  keyFile,
+		"GITHUB_WEBHOOK_SECRET":        "w",
+		"GANTRY_ROLE_ALLOWLIST":        "classla/*=arn:aws:iam::111111111111:role/gantry-* , other/repo = arn:aws:iam::222222222222:role/deploy,",
+		"GANTRY_SANDBOX_USER":          "gantry-run",
+		"GITHUB_API_URL":               "https://ghe.example.com/api/v3",
+		"GANTRY_ACTIONS_WORKFLOW":      "deploy-infra.yaml",
+		"GANTRY_ACTIONS_OIDC_ISSUER":   "https://ghe.example.com/_services/token/",
+		"GANTRY_ACTIONS_CLAIM_TIMEOUT": "5m",
 	}
 	t.Run("from the environment alone", func(t *testing.T) {
 		t.Parallel()
@@ -159,6 +166,10 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 			},
 			SandboxUser:  "gantry-run",
 			GitHubAPIURL: "https://ghe.example.com/api/v3/", // slash added, as go-github requires
+
+			ActionsWorkflow:     "deploy-infra.yaml",
+			ActionsOIDCIssuer:   "https://ghe.example.com/_services/token", // compared with tokens' iss, which has none
+			ActionsClaimTimeout: 5 * time.Minute,
 		}
 		if diff := cmp.Diff(want, *s, cmp.AllowUnexported(Server{}), ignoreBound); diff != "" {
 			t.Errorf("settings (-want +got):\n%s", diff)

@@ -84,7 +84,7 @@ func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []by
 	}
 	exceeded := shown != nil && shown.CostExceeded
 	if !exceeded && t.Catalog != nil && p.Cost.MaxMonthlyIncrease != nil {
-		if _, _, over := estimateCost(ctx, &task[PlanSpec]{Deps: t.Deps, Log: t.Log, Spec: PlanSpec{Project: p}}, nil, planJSON); over {
+		if _, _, over := estimateCost(ctx, &task[PlanSpec]{Deps: t.Deps, Log: t.Log, Spec: PlanSpec{Project: p}}, usageFile{}, planJSON); over {
 			exceeded = true
 		}
 	}

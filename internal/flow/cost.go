@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -16,14 +17,14 @@ import (
 // comment says what went wrong instead. delta is the monthly change (nil when not priced);
 // exceeded reports a rise above max_monthly_increase, which the stored plan keeps so that
 // the apply waits for `/apply --confirm-cost`.
-func estimateCost(ctx context.Context, t *task[PlanSpec], dir *workdir.Dir, planJSON []byte) (section render.Cost, delta *float64, exceeded bool) {
+func estimateCost(ctx context.Context, t *task[PlanSpec], usage usageFile, planJSON []byte) (section render.Cost, delta *float64, exceeded bool) {
 	if t.Catalog == nil {
 		return nil, nil, false
 	}
 	p := t.Spec.Project
 	opts := cost.Options{Catalog: t.Catalog}
-	if p.Cost.UsageFile != "" && dir != nil {
-		u, err := loadUsage(dir, p)
+	if p.Cost.UsageFile != "" && (usage.data != nil || usage.err != "") {
+		u, err := parseUsage(usage, p)
 		if err != nil {
 			return costNote("⚠️ The cost estimate is missing: " + err.Error()), nil, false
 		}
@@ -41,8 +42,17 @@ func estimateCost(ctx context.Context, t *task[PlanSpec], dir *workdir.Dir, plan
 	return est.Section(), delta, false
 }
 
-// loadUsage reads the project's usage file from the checkout.
-func loadUsage(dir *workdir.Dir, p config.Project) (*cost.Usage, error) {
+// usageFile is a project's usage file as a plan's run read it from the checkout, or why it could not.
+type usageFile struct {
+	data []byte
+	err  string
+}
+
+// usageOf is the usage file a plan's run read; empty when the project has none.
+func usageOf(run planRun) usageFile { return usageFile{data: run.Usage, err: run.UsageError} }
+
+// readUsage reads the project's usage file from the checkout.
+func readUsage(dir *workdir.Dir, p config.Project) ([]byte, error) {
 	rel := path.Join(p.Dir, p.Cost.UsageFile)
 	file, err := dir.Join(rel)
 	if err != nil {
@@ -57,12 +67,24 @@ func loadUsage(dir *workdir.Dir, p config.Project) (*cost.Usage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usage file %s (cost.usage_file) cannot be read: %w", rel, err)
 	}
-	u, _, err := cost.ParseUsage(data)
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// parseUsage reads a usage file's contents.
+func parseUsage(u usageFile, p config.Project) (*cost.Usage, error) {
+	if u.err != "" {
+		return nil, errors.New(u.err)
+	}
+	rel := path.Join(p.Dir, p.Cost.UsageFile)
+	usage, _, err := cost.ParseUsage(u.data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
-	u.File = p.Cost.UsageFile
-	return u, nil
+	usage.File = p.Cost.UsageFile
+	return usage, nil
 }
 
 // costNote is a cost section that only says why there is no estimate.

@@ -57,8 +57,11 @@ type Deps struct {
 	Credentials Credentials
 	// Shipper builds and deploys services; nil when the server cannot.
 	Shipper Shipper
-	Policy  Policy
-	Log     *slog.Logger
+	// Remote, when set, runs Terraform in the repository's GitHub Actions runners instead of here
+	// (GANTRY_EXECUTOR=actions).
+	Remote Remote
+	Policy Policy
+	Log    *slog.Logger
 }
 
 // Handlers returns the handler of every job kind Intake queues.
@@ -74,6 +77,7 @@ func Handlers(d Deps) job.Registry {
 		KindPush:              handler(d, runPush),
 		KindDeploy:            handler(d, runDeploy),
 		KindRollback:          handler(d, runRollback),
+		KindRunCompleted:      handler(d, runRunCompleted),
 	}
 }
 

@@ -31,6 +31,9 @@ type Policy struct {
 // Intake routes deliveries to jobs. It implements webhook.Router.
 type Intake struct {
 	Policy Policy
+	// ActionsWorkflow is the workflow file the Actions executor dispatches; "" when jobs run in the
+	// server, which then ignores workflow runs.
+	ActionsWorkflow string
 }
 
 // envelope holds the fields every event shares; reading them first keeps each route small.
@@ -102,6 +105,8 @@ var routes = map[string]routeFunc{
 	"push":                      routePush,
 	"installation":              routeInstallation,
 	"installation_repositories": routeInstallation,
+	"workflow_run":              routeWorkflowRun,
+	"workflow_job":              routeWorkflowRun,
 }
 
 func routePing(_ *Intake, ev any) ([]store.NewJob, string, error) {

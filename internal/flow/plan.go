@@ -102,9 +102,11 @@ type planResult struct {
 
 // runPlan locks the project, plans it at the pull request's head commit, saves the plan and
 // shows it in the project's comment and check run. A reader's plan takes no lock: it runs when
-// no other pull request holds one.
+// no other pull request holds one. Terraform runs here or, with a Remote, in a runner; what it
+// produced is read and reported here either way.
 func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	s, p := t.Spec, t.Spec.Project
+	hadLock := planLockHeld(ctx, t)
 	held, free, err := planLock(ctx, t)
 	if err != nil {
 		return nil, err
@@ -118,7 +120,7 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, planned, runErr := planProject(ctx, t)
+	run, runErr := executePlan(ctx, t)
 	// The outcome is reported even when the job was canceled or the server is stopping.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
@@ -126,6 +128,16 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: "cancelled",
 			Title: "Superseded", Summary: "A newer plan of this pull request replaced this one."})
 		return nil, runErr
+	}
+	if notStarted(runErr) && s.Applicable && !hadLock {
+		// The lock was taken for a plan that never ran: nothing of this pull request is planned to hold it.
+		if err := t.Store.ReleaseLock(rctx, t.Repo.String(), p.Name, p.Workspace, s.Number); err != nil {
+			t.Log.Warn("releasing the lock of a plan that never ran failed", "project", p.Name, "err", err)
+		}
+	}
+	c, planned, err := readPlan(rctx, t, run)
+	if runErr == nil {
+		runErr = err
 	}
 	if c == nil { // gantry could not run Terraform at all (checkout failed): say so on the check run
 		_ = t.GH.UpdateCheckRun(rctx, t.Repo, check, gh.CheckRun{Name: checkName(p.Name), Status: "completed", Conclusion: "failure",
@@ -164,51 +176,118 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	return planned, nil
 }
 
-// planProject checks the repository out and runs Terraform. c is the comment to show (nil when
-// Terraform never ran); err is set when planning failed.
-func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment, res *planResult, err error) {
+// planRun is what running Terraform for a plan produced, wherever it ran: the raw materials the
+// server reads, prices, saves and reports. It is the outcome a runner posts, so everything in it is
+// treated as the pull request's own output: its author's code ran where it was made.
+type planRun struct {
+	// NotStarted: gantry could not start Terraform at all (the checkout failed); no comment is
+	// written, the check run says why.
+	NotStarted bool `json:"not_started,omitempty"`
+	// Failure is why planning failed, as the comment shows it; "" when it did not fail.
+	Failure  string        `json:"failure,omitempty"`
+	Version  string        `json:"version,omitempty"`
+	Tofu     bool          `json:"tofu,omitempty"`
+	Duration time.Duration `json:"duration,omitempty"`
+	// Output is Terraform's rendering of the plan, or what it printed before it failed.
+	Output string `json:"output,omitempty"`
+	// File is the saved plan, JSON the plan as `terraform show -json` prints it.
+	File []byte `json:"file,omitempty"`
+	JSON []byte `json:"json,omitempty"`
+	// Usage is the project's cost.usage_file as it is in the checkout; UsageError says why it could
+	// not be read.
+	Usage      []byte `json:"usage,omitempty"`
+	UsageError string `json:"usage_error,omitempty"`
+}
+
+// executePlan runs Terraform for the plan: in this process, or with a Remote in a runner, which
+// posts the same planRun back. err is set when planning failed.
+func executePlan(ctx context.Context, t *task[PlanSpec]) (planRun, error) {
+	if t.Remote == nil {
+		return planTerraform(ctx, t)
+	}
+	// The allow-list is the server's: a role it refuses is never dispatched.
+	if err := t.allowRole(projectRole(t.Spec.Project, phasePlan)); err != nil {
+		return planRun{Failure: wordwrap.WrapString(err.Error(), 100)}, err
+	}
+	var run planRun
+	err := t.execute(ctx, PlanEnvironment, &run)
+	if err != nil && run.Failure == "" && !run.NotStarted {
+		// The runner posted nothing (it never claimed the job, or died): the comment says why.
+		run.Failure = err.Error()
+	}
+	return run, err
+}
+
+// planTerraform checks the repository out and runs Terraform. It reads nothing from the store and
+// writes nothing to GitHub, so a runner runs it as it is.
+func planTerraform(ctx context.Context, t *task[PlanSpec]) (planRun, error) {
 	s, p := t.Spec, t.Spec.Project
 	// A pull request's code: its author controls it, so it gets the read-only plan role.
 	env, err := t.roleEnv(ctx, projectRole(p, phasePlan), s.Number, s.HeadSHA)
 	if err != nil {
 		// The explanation is a paragraph of gantry's own: wrapped, so the comment's code block does not scroll.
-		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
-			Apply: render.ApplyMode(p.Apply.On), Error: wordwrap.WrapString(err.Error(), 100)}, nil, err
+		return planRun{Failure: wordwrap.WrapString(err.Error(), 100)}, err
 	}
 	dir, err := t.checkout(ctx, s.HeadSHA)
 	if err != nil {
-		return nil, nil, err
+		return planRun{NotStarted: true}, err
 	}
 	defer t.remove(dir)
 	projectDir, err := dir.Join(p.Dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("project %s: dir %s: %w", p.Name, p.Dir, err)
+		return planRun{NotStarted: true}, fmt.Errorf("project %s: dir %s: %w", p.Name, p.Dir, err)
 	}
 	if err := checkVarFiles(dir, p, s.Args); err != nil {
-		return &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
-			Apply: render.ApplyMode(p.Apply.On), Error: err.Error()}, nil, err
+		return planRun{Failure: err.Error()}, err
 	}
 	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
-	c = &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
-		Apply: render.ApplyMode(p.Apply.On)}
 	// A pull request's code: its run gets the pull requests' plugin cache, never the trusted one.
 	r, err := t.Terraform.Plan(ctx, terraform.PlanRequest{Dir: projectDir, Workspace: p.Workspace,
 		BackendConfig: p.BackendConfig, Args: s.Args, Env: env, RequiredVersion: p.TerraformVersion, PlanFile: planFile,
 		Jail: dir.Jail, Trust: sandbox.PullRequest})
+	var run planRun
 	if r != nil {
-		c.TerraformVersion, c.Duration, c.Output = r.Version.Version, r.Duration, r.Text
-		if r.Version.Flavor == terraform.FlavorTofu {
-			c.Tool = "OpenTofu"
-		}
+		run.Version, run.Tofu, run.Duration, run.Output = r.Version.Version, r.Version.Flavor == terraform.FlavorTofu, r.Duration, r.Text
 	}
 	if err != nil {
-		c.Error = failureText(err)
-		if r != nil && c.Output == "" {
-			c.Output = r.Log
+		run.Failure = failureText(err)
+		if r != nil && run.Output == "" {
+			run.Output = r.Log
 		}
-		return c, nil, err
+		return run, err
 	}
-	summary, err := plan.Summarize(r.JSON)
+	run.JSON = r.JSON
+	// Read without following links: the plan's processes could have replaced the file with one.
+	if run.File, err = dir.ReadFile(filepath.Base(planFile)); err != nil {
+		err = fmt.Errorf("reading the plan file of %s: %w", p.Name, err)
+		run.Failure = err.Error()
+		return run, err
+	}
+	if p.Cost.UsageFile != "" {
+		if run.Usage, err = readUsage(dir, p); err != nil {
+			run.UsageError = err.Error()
+		}
+	}
+	return run, nil
+}
+
+// readPlan turns what Terraform produced into the comment to show and, when it planned, the saved
+// plan. c is nil when Terraform never ran; err is set when the plan cannot be read or saved.
+func readPlan(ctx context.Context, t *task[PlanSpec], run planRun) (c *render.PlanComment, res *planResult, err error) {
+	s, p := t.Spec, t.Spec.Project
+	if run.NotStarted {
+		return nil, nil, nil
+	}
+	c = &render.PlanComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.HeadSHA,
+		Apply: render.ApplyMode(p.Apply.On), TerraformVersion: run.Version, Duration: run.Duration, Output: run.Output,
+		Error: run.Failure}
+	if run.Tofu {
+		c.Tool = "OpenTofu"
+	}
+	if run.Failure != "" {
+		return c, nil, nil
+	}
+	summary, err := plan.Summarize(run.JSON)
 	if err != nil {
 		c.Error = err.Error()
 		return c, nil, fmt.Errorf("reading the plan of %s: %w", p.Name, err)
@@ -216,20 +295,23 @@ func planProject(ctx context.Context, t *task[PlanSpec]) (c *render.PlanComment,
 	c.Summary = summary
 	var exceeded bool
 	var delta *float64
-	c.Cost, delta, exceeded = estimateCost(ctx, t, dir, r.JSON)
-	// Read without following links: the plan's processes could have replaced the file with one.
-	file, err := dir.ReadFile(filepath.Base(planFile))
-	if err != nil {
-		return c, nil, fmt.Errorf("reading the plan file of %s: %w", p.Name, err)
-	}
+	c.Cost, delta, exceeded = estimateCost(ctx, t, usageOf(run), run.JSON)
 	saved, err := t.Store.SavePlan(ctx, store.Plan{Repo: t.Repo.String(), PR: s.Number, Project: p.Name,
-		Workspace: p.Workspace, SHA: s.HeadSHA, Changes: summary.Fingerprint(), File: file, JSON: r.JSON,
+		Workspace: p.Workspace, SHA: s.HeadSHA, Changes: summary.Fingerprint(), File: run.File, JSON: run.JSON,
 		MonthlyCostDelta: delta, CostExceeded: exceeded, Applicable: s.Applicable, RequestedBy: s.RequestedBy})
 	if err != nil {
+		c.Error = "gantry could not save the plan; comment `/plan` to plan again."
 		return c, nil, fmt.Errorf("saving the plan of %s: %w", p.Name, err)
 	}
 	return c, &planResult{PlanID: saved.ID, HasChanges: summary.HasChanges(), Summary: summary.Line(),
 		CostExceeded: exceeded}, nil
+}
+
+// planLockHeld reports whether the pull request held the project's lock before this plan.
+func planLockHeld(ctx context.Context, t *task[PlanSpec]) bool {
+	s, p := t.Spec, t.Spec.Project
+	l, err := t.Store.GetLock(ctx, t.Repo.String(), p.Name, p.Workspace)
+	return err == nil && l.PR == s.Number
 }
 
 // planLock takes the project's lock for a writer's plan. A reader's plan never takes or holds

@@ -18,7 +18,9 @@ type Server struct {
 	Store   store.Store
 	Webhook http.Handler
 	Metrics http.Handler
-	Log     *slog.Logger
+	// Runner serves the runner API (/api/runner/v1/…) of the Actions executor; nil with the local one.
+	Runner http.Handler
+	Log    *slog.Logger
 	// Version is shown on the status page.
 	Version string
 	// Warnings are shown at the top of the status page: settings that leave gantry less safe than
@@ -39,6 +41,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
+	}
+	if s.Runner != nil {
+		mux.Handle("/api/runner/v1/", s.Runner)
 	}
 	mux.HandleFunc("GET /{$}", s.status)
 	return mux

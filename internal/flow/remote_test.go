@@ -1,0 +1,133 @@
+package flow_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/classla/gantry/internal/cost"
+	"github.com/classla/gantry/internal/flow"
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/testing/githubfake"
+	"github.com/classla/gantry/internal/workdir"
+)
+
+// runnerRemote plays a GitHub Actions runner in this process: it runs the job's code with flow.Execute
+// and deps of its own (no store, its own work directories), and hands back what a runner would post,
+// through JSON as on the wire. fail, when set, is returned instead, as the reaper would.
+type runnerRemote struct {
+	deps flow.Deps
+	fail *flow.RemoteError
+
+	mu           sync.Mutex
+	environments []string
+}
+
+func (r *runnerRemote) Execute(ctx context.Context, j store.Job, environment string, out any) error {
+	r.mu.Lock()
+	r.environments = append(r.environments, environment)
+	r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	outcome, err := flow.Execute(ctx, r.deps, j, slog.New(slog.DiscardHandler))
+	if len(outcome) > 0 {
+		if uerr := json.Unmarshal(outcome, out); uerr != nil {
+			return uerr
+		}
+	}
+	if err != nil {
+		return errors.New(err.Error()) // only the text crosses the wire
+	}
+	return nil
+}
+
+// remoteWorld is a world whose plans run in a runnerRemote.
+func remoteWorld(t *testing.T) (*world, *runnerRemote) {
+	t.Helper()
+	w := newWorld(t)
+	r := &runnerRemote{deps: flow.Deps{GitHub: w.deps.GitHub, Terraform: &fakeTerraform{},
+		Workdirs: &workdir.Manager{Root: filepath.Join(t.TempDir(), "runner-work")}}}
+	w.deps.Remote = r
+	return w, r
+}
+
+func natProject(w *world) {
+	w.gh.SetFile(repo, "main", ".gantry.yaml", "version: 1\nprojects:\n  - name: network\n    dir: net\n")
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 9, Files: []string{"net/main.tf"}})
+	w.gh.SetTarball(repo, fixtureHead, map[string]string{"net/main.tf": "nat"})
+}
+
+func TestAPlanRunInARunnerReadsAsOneRunInTheServer(t *testing.T) {
+	t.Parallel()
+	local := newWorld(t)
+	remote, r := remoteWorld(t)
+	var bodies []string
+	for _, w := range []*world{local, remote} {
+		w.deps.Catalog = cost.Embedded()
+		natProject(w)
+		jobs := w.deliver(t, "pull_request", prOpened(t, 9))
+		got := w.replies(t, 9)
+		if len(got) != 1 {
+			t.Fatalf("comments %q, want the plan (last job %s %q)", got, jobs[len(jobs)-1].State, jobs[len(jobs)-1].Error)
+		}
+		bodies = append(bodies, got[0])
+		saved, err := w.st.LatestPlan(context.Background(), repo, 9, "network")
+		if err != nil || string(saved.File) != "binary plan" || !strings.Contains(string(saved.JSON), "aws_nat_gateway") {
+			t.Errorf("saved plan %q / %.40q (err %v): want the plan file and JSON the runner made", saved.File, saved.JSON, err)
+		}
+		if runs := w.gh.CheckRuns(repo); len(runs) != 1 || runs[0].Conclusion != "success" {
+			t.Errorf("check runs %+v, want one success", runs)
+		}
+	}
+	if bodies[0] != bodies[1] {
+		t.Errorf("the comment differs by where Terraform ran:\nin the server:\n%s\nin a runner:\n%s", bodies[0], bodies[1])
+	}
+	if !strings.Contains(bodies[1], "$32.85") {
+		t.Errorf("the runner's plan was not priced by the server:\n%s", bodies[1])
+	}
+	if got := strings.Join(r.environments, ","); got != flow.PlanEnvironment {
+		t.Errorf("plans dispatched into %q, want %s: plans of pull requests' code run in the plan environment", got, flow.PlanEnvironment)
+	}
+}
+
+func TestAPlanNoRunnerClaimedReleasesItsLockAndSaysWhy(t *testing.T) {
+	t.Parallel()
+	w, r := remoteWorld(t)
+	natProject(w)
+	r.fail = &flow.RemoteError{Reason: "no GitHub Actions runner claimed this job within 15m0s of its dispatch: run https://github.com/x/y/actions/runs/77"}
+	jobs := w.deliver(t, "pull_request", prOpened(t, 9))
+	if last := jobs[len(jobs)-1]; last.State != store.Failed || !strings.Contains(last.Error, "no GitHub Actions runner claimed") {
+		t.Errorf("plan job %s %q, want failed saying no runner claimed it", last.State, last.Error)
+	}
+	got := w.replies(t, 9)
+	if len(got) != 1 || !strings.Contains(got[0], "no GitHub Actions runner claimed") || !strings.Contains(got[0], "actions/runs/77") {
+		t.Fatalf("comments %q, want the plan comment saying no runner claimed the job, with the run's link", got)
+	}
+	if runs := w.gh.CheckRuns(repo); len(runs) != 1 || runs[0].Conclusion != "failure" {
+		t.Errorf("check runs %+v, want one failure", runs)
+	}
+	if locks, err := w.st.ListLocks(context.Background(), repo); err != nil || len(locks) != 0 {
+		t.Errorf("locks %+v (err %v): a plan that never ran must not hold the project", locks, err)
+	}
+}
+
+func TestAPlanWhoseRunnerDiedKeepsThePullRequestsLock(t *testing.T) {
+	t.Parallel()
+	w, r := remoteWorld(t)
+	natProject(w)
+	r.fail = &flow.RemoteError{Started: true, Reason: "the GitHub Actions runner of this job stopped sending heartbeats 2m0s ago"}
+	w.deliver(t, "pull_request", prOpened(t, 9))
+	if got := w.replies(t, 9); len(got) != 1 || !strings.Contains(got[0], "stopped sending heartbeats") {
+		t.Fatalf("comments %q, want the plan comment saying the runner went silent", got)
+	}
+	// As when a plan fails in the server: its code may have run, so the pull request keeps the project.
+	if locks, err := w.st.ListLocks(context.Background(), repo); err != nil || len(locks) != 1 || locks[0].PR != 9 {
+		t.Errorf("locks %+v (err %v), want the project locked by #9", locks, err)
+	}
+}
