@@ -2,11 +2,14 @@ package runner_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,9 +36,13 @@ type apiFixture struct {
 	store   *sqlite.Store
 	issuer  *oidcfake.Issuer
 	handler http.Handler
+
+	mu       sync.Mutex
+	reported []int64 // the jobs API.Reported was called with
 }
 
-func newAPIFixture(t testing.TB, maxBody int64) *apiFixture {
+// newAPIFixture serves the API; configure, when given, changes it first (its caps).
+func newAPIFixture(t testing.TB, configure ...func(*runner.API)) *apiFixture {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gantry.db"))
 	if err != nil {
@@ -50,9 +57,25 @@ func newAPIFixture(t testing.TB, maxBody int64) *apiFixture {
 			return runner.Expect{Audience: apiAudience, Repository: job.Repo, RepositoryID: apiRepoID,
 				DefaultBranch: apiBranch, WorkflowFile: apiWorkflow, Environment: rj.Environment}, nil
 		},
-		MaxBody: maxBody,
 	}
-	return &apiFixture{t: t, store: s, issuer: iss, handler: api.Handler()}
+	f := &apiFixture{t: t, store: s, issuer: iss}
+	api.Reported = func(jobID int64) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.reported = append(f.reported, jobID)
+	}
+	for _, c := range configure {
+		c(api)
+	}
+	f.handler = api.Handler()
+	return f
+}
+
+// reportedJobs returns the jobs API.Reported was called with.
+func (f *apiFixture) reportedJobs() []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.reported)
 }
 
 // dispatch queues a plan job of apiRepo and dispatches it into environment.
@@ -100,6 +123,47 @@ func (f *apiFixture) heartbeat(ref, token string) *httptest.ResponseRecorder {
 	return f.post("/api/runner/v1/jobs/"+ref+"/heartbeat", token, "")
 }
 
+func (f *apiFixture) result(ref, token, body string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	return f.post("/api/runner/v1/jobs/"+ref+"/result", token, body)
+}
+
+func (f *apiFixture) log(ref, token, text string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	return f.post("/api/runner/v1/jobs/"+ref+"/logs", token, text)
+}
+
+// runnerJob reads the runner side of job id from the store.
+func (f *apiFixture) runnerJob(id int64) store.RunnerJob {
+	f.t.Helper()
+	rj, err := f.store.RunnerJob(f.t.Context(), id)
+	if err != nil {
+		f.t.Fatalf("RunnerJob(%d): %v", id, err)
+	}
+	return rj
+}
+
+// storedLog reads the log of job id from the store.
+func (f *apiFixture) storedLog(id int64) (string, bool) {
+	f.t.Helper()
+	log, truncated, err := f.store.RunnerLog(f.t.Context(), id)
+	if err != nil {
+		f.t.Fatalf("RunnerLog(%d): %v", id, err)
+	}
+	return string(log), truncated
+}
+
+// checkNothingReported fails t when job id has a result, or API.Reported was called.
+func (f *apiFixture) checkNothingReported(t *testing.T, id int64) {
+	t.Helper()
+	if rj := f.runnerJob(id); !rj.ReportedAt.IsZero() || rj.Result != nil || rj.ResultError != "" {
+		t.Errorf("a refused result was stored: ReportedAt %v, Result %.80q, Error %q", rj.ReportedAt, rj.Result, rj.ResultError)
+	}
+	if got := f.reportedJobs(); len(got) != 0 {
+		t.Errorf("API.Reported was called for jobs %v after a refused result", got)
+	}
+}
+
 // mustClaim claims ref honestly and returns the job token.
 func (f *apiFixture) mustClaim(ref, environment string) runner.ClaimResponse {
 	f.t.Helper()
@@ -142,10 +206,11 @@ func checkUnclaimed(t *testing.T, s store.Store, ref string) {
 
 func TestTheDispatchedRunnerClaimsAndHeartbeats(t *testing.T) {
 	t.Parallel()
-	f := newAPIFixture(t, 0)
+	f := newAPIFixture(t)
 	job, ref := f.dispatch("gantry-plan")
 	resp := f.mustClaim(ref, "gantry-plan")
-	want := runner.ClaimedJob{ID: job.ID, Kind: "plan", Spec: json.RawMessage(apiSpec)}
+	want := runner.ClaimedJob{ID: job.ID, Kind: "plan", Spec: json.RawMessage(apiSpec), Repo: apiRepo, PR: 7,
+		SHA: "0123456789abcdef0123456789abcdef01234567"}
 	if diff := cmp.Diff(want, resp.Job, cmp.Transformer("json", func(m json.RawMessage) string { return string(m) })); diff != "" {
 		t.Errorf("claimed job (-want +got):\n%s", diff)
 	}
@@ -184,7 +249,7 @@ func TestATokenOfAnotherRepositoryOrEnvironmentCannotClaim(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newAPIFixture(t, 0)
+			f := newAPIFixture(t)
 			_, ref := f.dispatch("production")
 			c := f.honestClaims("production")
 			tc.forged(c)
@@ -225,7 +290,7 @@ func TestAnExpiredOrForgedTokenCannotClaim(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newAPIFixture(t, 0)
+			f := newAPIFixture(t)
 			_, ref := f.dispatch("gantry-plan")
 			checkRefused(t, f.claim(ref, tc.token(f)), http.StatusUnauthorized)
 			checkUnclaimed(t, f.store, ref)
@@ -235,7 +300,7 @@ func TestAnExpiredOrForgedTokenCannotClaim(t *testing.T) {
 
 func TestAGuessedJobIDFindsNothing(t *testing.T) {
 	t.Parallel()
-	f := newAPIFixture(t, 0)
+	f := newAPIFixture(t)
 	job, ref := f.dispatch("gantry-plan")
 	token := f.issuer.Sign(f.honestClaims("gantry-plan"))
 	for _, guess := range []string{"1", "00000000000000000000000000000000", ref[:len(ref)-1] + "x"} {
@@ -257,7 +322,7 @@ func TestASecondClaimIsRefusedAndTheFirstTokenStillWorks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newAPIFixture(t, 0)
+			f := newAPIFixture(t)
 			_, ref := f.dispatch("gantry-plan")
 			first := f.mustClaim(ref, "gantry-plan")
 			c := f.honestClaims("gantry-plan")
@@ -272,7 +337,7 @@ func TestASecondClaimIsRefusedAndTheFirstTokenStillWorks(t *testing.T) {
 
 func TestAnotherJobsTokenCannotHeartbeat(t *testing.T) {
 	t.Parallel()
-	f := newAPIFixture(t, 0)
+	f := newAPIFixture(t)
 	_, victim := f.dispatch("production")
 	_, own := f.dispatch("gantry-plan")
 	f.mustClaim(victim, "production")
@@ -285,7 +350,7 @@ func TestAnotherJobsTokenCannotHeartbeat(t *testing.T) {
 
 func TestARunnerOfAnEndedJobIsToldToStop(t *testing.T) {
 	t.Parallel()
-	f := newAPIFixture(t, 0)
+	f := newAPIFixture(t)
 	j, err := f.store.EnqueueJob(t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: "k", Spec: []byte(apiSpec)})
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +368,7 @@ func TestARunnerOfAnEndedJobIsToldToStop(t *testing.T) {
 
 func TestAnOversizeBodyIsRefusedBeforeAnythingElse(t *testing.T) {
 	t.Parallel()
-	f := newAPIFixture(t, 1024)
+	f := newAPIFixture(t, func(a *runner.API) { a.MaxBody = 1024 })
 	_, ref := f.dispatch("gantry-plan")
 	big := strings.Repeat("x", 1025)
 	checkRefused(t, f.post("/api/runner/v1/jobs/"+ref+"/claim", f.issuer.Sign(f.honestClaims("gantry-plan")), big),
@@ -316,19 +381,10 @@ func TestAnOversizeBodyIsRefusedBeforeAnythingElse(t *testing.T) {
 	}
 }
 
-func TestLogsAndResultsAreNotAcceptedYet(t *testing.T) {
-	t.Parallel()
-	f := newAPIFixture(t, 0)
-	_, ref := f.dispatch("gantry-plan")
-	for _, p := range []string{"logs", "result"} {
-		checkRefused(t, f.post("/api/runner/v1/jobs/"+ref+"/"+p, "some-runner-token", "{}"), http.StatusNotImplemented)
-	}
-}
-
 // BenchmarkClaim measures the server's side of a claim: reading the dispatch, verifying the OIDC token against
 // cached keys, making a job token and recording the claim in SQLite. Queueing and dispatching are not timed.
 func BenchmarkClaim(b *testing.B) {
-	f := newAPIFixture(b, 0)
+	f := newAPIFixture(b)
 	token := f.issuer.Sign(f.honestClaims("gantry-plan"))
 	_, warm := f.dispatch("gantry-plan")
 	if rec := f.claim(warm, token); rec.Code != http.StatusOK { // discovers the issuer's keys
@@ -343,5 +399,251 @@ func BenchmarkClaim(b *testing.B) {
 		if rec := f.claim(ref, token); rec.Code != http.StatusOK {
 			b.Fatalf("claim = %d %s", rec.Code, rec.Body)
 		}
+	}
+}
+
+// planOutcome is an outcome as a runner posts it: a plan file (binary, base64 in JSON) and its JSON.
+const planOutcome = `{"plan_file":"UEsDBBQAAAAIAP8AAA==","plan_json":{"format_version":"1.2","resource_changes":[` +
+	`{"address":"aws_s3_bucket.logs","change":{"actions":["create"]}}]},"summary":"Plan: 1 to add, 0 to change, 0 to destroy."}`
+
+func TestTheRunnersResultIsStoredAsSent(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		body    string
+		outcome string
+		errText string
+	}{
+		{"a successful plan", `{"outcome": ` + planOutcome + `}`, planOutcome, ""},
+		{"a failure with a partial outcome", `{"outcome":{"log_tail":"Error: \u00e9chec"},"error":"terraform init: exit status 1"}`,
+			`{"log_tail":"Error: \u00e9chec"}`, "terraform init: exit status 1"},
+		{"a failure without an outcome", `{"error":"no terraform on the runner's PATH"}`, "", "no terraform on the runner's PATH"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newAPIFixture(t)
+			job, ref := f.dispatch("gantry-plan")
+			resp := f.mustClaim(ref, "gantry-plan")
+			if rec := f.result(ref, resp.Token, tc.body); rec.Code != http.StatusNoContent {
+				t.Fatalf("result = %d %s, want 204", rec.Code, rec.Body)
+			}
+			rj := f.runnerJob(job.ID)
+			if string(rj.Result) != tc.outcome || rj.ResultError != tc.errText || rj.ReportedAt.IsZero() {
+				t.Errorf("stored result = %s, error %q, reported at %v; want %s, %q, a time", rj.Result, rj.ResultError,
+					rj.ReportedAt, tc.outcome, tc.errText)
+			}
+			if got := f.reportedJobs(); !slices.Equal(got, []int64{job.ID}) {
+				t.Errorf("API.Reported was called for %v, want once for job %d", got, job.ID)
+			}
+		})
+	}
+}
+
+func TestALargeResultIsStoredByteForByte(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	job, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	// A 3 MiB plan JSON, with escapes and non-ASCII text as terraform show -json writes them.
+	var b strings.Builder
+	b.WriteString(`{"resource_changes":[`)
+	for i := 0; b.Len() < 3<<20; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"address":"aws_route53_record.r[%d]","name":"caf\u00e9 \"%d\"","value":"ü<&>"}`, i, i)
+	}
+	b.WriteString(`]}`)
+	outcome := b.String()
+	if rec := f.result(ref, resp.Token, `{"outcome":`+outcome+`,"error":""}`); rec.Code != http.StatusNoContent {
+		t.Fatalf("result = %d %s, want 204", rec.Code, rec.Body)
+	}
+	if got := f.runnerJob(job.ID).Result; string(got) != outcome {
+		t.Errorf("stored outcome has %d bytes and differs from the %d bytes sent", len(got), len(outcome))
+	}
+}
+
+func TestASecondResultIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	job, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	if rec := f.result(ref, resp.Token, `{"outcome":{"n":1}}`); rec.Code != http.StatusNoContent {
+		t.Fatalf("first result = %d %s, want 204", rec.Code, rec.Body)
+	}
+	rec := f.result(ref, resp.Token, `{"outcome":{"n":2},"error":"changed my mind"}`)
+	checkRefused(t, rec, http.StatusConflict)
+	if !strings.Contains(rec.Body.String(), "already received") {
+		t.Errorf("second result answered %s, want it to say a result was already received", rec.Body)
+	}
+	if rj := f.runnerJob(job.ID); string(rj.Result) != `{"n":1}` || rj.ResultError != "" {
+		t.Errorf("stored result after a second one = %s %q, want the first", rj.Result, rj.ResultError)
+	}
+	if got := f.reportedJobs(); len(got) != 1 {
+		t.Errorf("API.Reported was called %d times, want once", len(got))
+	}
+}
+
+func TestAnotherJobsTokenCannotReportOrLog(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	victim, victimRef := f.dispatch("production")
+	_, own := f.dispatch("gantry-plan")
+	f.mustClaim(victimRef, "production")
+	mine := f.mustClaim(own, "gantry-plan")
+	for _, token := range []string{mine.Token, "", f.issuer.Sign(f.honestClaims("production"))} {
+		checkRefused(t, f.result(victimRef, token, `{"outcome":{"applied":true}}`), http.StatusUnauthorized)
+		checkRefused(t, f.log(victimRef, token, "Apply complete! Resources: 0 added\n"), http.StatusUnauthorized)
+	}
+	f.checkNothingReported(t, victim.ID)
+	if log, _ := f.storedLog(victim.ID); log != "" {
+		t.Errorf("the victim's log = %q after refused appends, want it empty", log)
+	}
+}
+
+func TestAResultBeforeTheClaimIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	job, ref := f.dispatch("gantry-plan")
+	// Nobody holds a job token yet: whatever is sent, there is no hash to match.
+	tok, _ := runner.NewJobToken()
+	for _, token := range []string{tok, f.issuer.Sign(f.honestClaims("gantry-plan"))} {
+		checkRefused(t, f.result(ref, token, `{"outcome":{}}`), http.StatusUnauthorized)
+		checkRefused(t, f.log(ref, token, "forged"), http.StatusUnauthorized)
+	}
+	f.checkNothingReported(t, job.ID)
+	checkUnclaimed(t, f.store, ref)
+}
+
+func TestAResultForAnUnknownJobIsNotFound(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	_, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	checkRefused(t, f.result(ref[:len(ref)-1]+"x", resp.Token, `{}`), http.StatusNotFound)
+	checkRefused(t, f.log(ref[:len(ref)-1]+"x", resp.Token, "x"), http.StatusNotFound)
+}
+
+func TestAResultAfterTheJobEndedIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	j, err := f.store.EnqueueJob(t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: "k", Spec: []byte(apiSpec)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := f.store.DispatchJob(t.Context(), j.ID, "gantry-plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := f.mustClaim(ref, "gantry-plan")
+	if _, err := f.store.CancelJobs(t.Context(), "k", 0); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.result(ref, resp.Token, `{"outcome":{}}`)
+	checkRefused(t, rec, http.StatusConflict)
+	if !strings.Contains(rec.Body.String(), "stop working on it") {
+		t.Errorf("result after the job ended answered %s, want it to tell the runner to stop", rec.Body)
+	}
+	checkRefused(t, f.log(ref, resp.Token, "still going\n"), http.StatusConflict)
+	f.checkNothingReported(t, j.ID)
+	if log, _ := f.storedLog(j.ID); log != "" {
+		t.Errorf("log after the job ended = %q, want it empty", log)
+	}
+}
+
+func TestAResultThatIsNotJSONIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"outcome": {"plan": }`,
+		`{"outcome": "unterminated}`,
+		`plan: 1 to add`,
+		`{"outcome":{}} trailing`,
+		``,
+	} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			f := newAPIFixture(t)
+			job, ref := f.dispatch("gantry-plan")
+			resp := f.mustClaim(ref, "gantry-plan")
+			rec := f.result(ref, resp.Token, body)
+			checkRefused(t, rec, http.StatusBadRequest)
+			if !strings.Contains(rec.Body.String(), "JSON") {
+				t.Errorf("answer %s does not say the body must be JSON", rec.Body)
+			}
+			f.checkNothingReported(t, job.ID)
+			// The runner may still send a good one.
+			if rec := f.result(ref, resp.Token, `{"error":"gave up"}`); rec.Code != http.StatusNoContent {
+				t.Errorf("a valid result after a refused one = %d %s, want 204", rec.Code, rec.Body)
+			}
+		})
+	}
+}
+
+func TestAnOversizeResultIsRefusedAndNothingStored(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t, func(a *runner.API) { a.MaxResult = 4096 })
+	job, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	big := `{"outcome":"` + strings.Repeat("x", 4096) + `"}`
+	checkRefused(t, f.result(ref, resp.Token, big), http.StatusRequestEntityTooLarge)
+	f.checkNothingReported(t, job.ID)
+	atCap := `{"outcome":"` + strings.Repeat("x", 4096-len(`{"outcome":""}`)) + `"}`
+	if rec := f.result(ref, resp.Token, atCap); rec.Code != http.StatusNoContent {
+		t.Errorf("result of exactly MaxResult bytes = %d %s, want 204", rec.Code, rec.Body)
+	}
+}
+
+func TestTheResultCapIsNotTheClaimCap(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t, func(a *runner.API) { a.MaxBody = 1024 })
+	job, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	outcome := `"` + strings.Repeat("x", 64<<10) + `"`
+	if rec := f.result(ref, resp.Token, `{"outcome":`+outcome+`}`); rec.Code != http.StatusNoContent {
+		t.Fatalf("a 64 KiB result with a 1 KiB MaxBody = %d %s, want 204", rec.Code, rec.Body)
+	}
+	if got := f.runnerJob(job.ID).Result; string(got) != outcome {
+		t.Errorf("stored outcome has %d bytes, want the %d sent", len(got), len(outcome))
+	}
+}
+
+func TestTheLogIsAppendedInOrderUpToItsCap(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t, func(a *runner.API) { a.MaxLog = 64 })
+	job, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	for _, chunk := range []string{"Initializing the backend...\n", "\x1b[31mError:\x1b[0m \xff bad\n", "Terraform failed to load its providers\n"} {
+		if rec := f.log(ref, resp.Token, chunk); rec.Code != http.StatusNoContent {
+			t.Fatalf("log %q = %d %s, want 204", chunk, rec.Code, rec.Body)
+		}
+	}
+	log, truncated := f.storedLog(job.ID)
+	// 28 + 22 bytes fit; the last line is cut after its 14th byte, at 64.
+	if want := "Initializing the backend...\n\x1b[31mError:\x1b[0m \xff bad\nTerraform fail"; log != want || !truncated {
+		t.Errorf("log = %q truncated %v, want %q truncated", log, truncated, want)
+	}
+	if rj := f.runnerJob(job.ID); !rj.LogTruncated {
+		t.Error("the runner job does not say its log was truncated")
+	}
+	// Past the cap, appends are still accepted (they are heartbeats too) and dropped.
+	if rec := f.log(ref, resp.Token, "more\n"); rec.Code != http.StatusNoContent {
+		t.Errorf("log past the cap = %d %s, want 204", rec.Code, rec.Body)
+	}
+	if got, _ := f.storedLog(job.ID); got != log {
+		t.Errorf("log after an append past the cap = %q, want %q", got, log)
+	}
+}
+
+func TestAnOversizeLogChunkIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t, func(a *runner.API) { a.MaxLogChunk = 100 })
+	job, ref := f.dispatch("gantry-plan")
+	resp := f.mustClaim(ref, "gantry-plan")
+	checkRefused(t, f.log(ref, resp.Token, strings.Repeat("x", 101)), http.StatusRequestEntityTooLarge)
+	if log, _ := f.storedLog(job.ID); log != "" {
+		t.Errorf("log after a refused chunk = %q, want it empty", log)
+	}
+	if rec := f.log(ref, resp.Token, strings.Repeat("y", 100)); rec.Code != http.StatusNoContent {
+		t.Errorf("a chunk of exactly MaxLogChunk bytes = %d %s, want 204", rec.Code, rec.Body)
 	}
 }
