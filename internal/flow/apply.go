@@ -124,7 +124,7 @@ func runApply(ctx context.Context, t *task[ApplySpec]) (any, error) {
 	s, p := t.Spec, t.Spec.Project
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	r := &applyRun{t: t, c: render.ApplyComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.SHA}}
+	r := newApplyRun(t)
 	if err := r.start(ctx); err != nil {
 		return nil, err
 	}
@@ -149,6 +149,11 @@ func runApply(ctx context.Context, t *task[ApplySpec]) (any, error) {
 		t.Log.Warn("discarding the plans of a closed pull request failed", "err", perr)
 	}
 	return res, err
+}
+
+func newApplyRun(t *task[ApplySpec]) *applyRun {
+	s, p := t.Spec, t.Spec.Project
+	return &applyRun{t: t, c: render.ApplyComment{Project: p.Name, Dir: p.Dir, Workspace: p.Workspace, Commit: s.SHA}}
 }
 
 // applyRun is one apply job's state while it reports.
@@ -179,7 +184,7 @@ func (r *applyRun) start(ctx context.Context) error {
 }
 
 func (r *applyRun) run(ctx context.Context) (applyResult, error) {
-	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+	t := r.t
 	// Before any role is assumed or anything planned: a pull request that did not meet its
 	// requirements is applied only on the word of a maintainer.
 	held, err := r.checkRequirements(ctx)
@@ -190,6 +195,90 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	if held {
 		return applyResult{Held: string(render.HoldRequirements)}, nil
 	}
+	if t.Remote != nil {
+		return r.runRemote(ctx)
+	}
+	in, err := readApplyInput(ctx, t)
+	if err != nil {
+		r.c.Error = err.Error()
+		return applyResult{}, err
+	}
+	return r.execute(ctx, in)
+}
+
+// applyInput is what an apply's run needs from the store: the plan shown on the pull request, which
+// the merge commit's plan must match, or the saved plan `/apply` applies. A runner gets it with its
+// claim, since it has no store.
+type applyInput struct {
+	// Shown is the newest plan shown on the pull request (nil: none, or a direct push).
+	Shown *shownPlan `json:"shown,omitempty"`
+	// Unplanned: the pull request was merged without a plan gantry showed.
+	Unplanned bool `json:"unplanned,omitempty"`
+	// SavedPlan is the plan file `/apply` applies (ApplySpec.SavedPlan).
+	SavedPlan []byte `json:"saved_plan,omitempty"`
+}
+
+// shownPlan is what the hold compares of the plan shown on a pull request.
+type shownPlan struct {
+	Changes      []byte `json:"changes"`
+	CostExceeded bool   `json:"cost_exceeded,omitempty"`
+}
+
+// applyOutcome is what an apply's run produced, wherever it ran: the comment's run-side fields and the
+// job's result.
+type applyOutcome struct {
+	Comment render.ApplyComment `json:"comment"`
+	Result  applyResult         `json:"result"`
+}
+
+// readApplyInput reads the apply's input from the store.
+func readApplyInput(ctx context.Context, t *task[ApplySpec]) (applyInput, error) {
+	s, p := t.Spec, t.Spec.Project
+	var in applyInput
+	if s.SavedPlan {
+		file, err := savedPlanFile(ctx, t)
+		in.SavedPlan = file
+		return in, err
+	}
+	if s.Number == 0 {
+		return in, nil
+	}
+	saved, err := t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
+	switch {
+	case err == nil:
+		in.Shown = &shownPlan{Changes: saved.Changes, CostExceeded: saved.CostExceeded}
+	case errors.Is(err, store.ErrNotFound):
+		in.Unplanned = true
+	default:
+		return in, fmt.Errorf("reading the plan shown on the pull request for %s: %w", p.Name, err)
+	}
+	return in, nil
+}
+
+// runRemote has a runner in the project's environment plan and apply the commit, and takes its
+// outcome into the comment.
+func (r *applyRun) runRemote(ctx context.Context) (applyResult, error) {
+	t, p := r.t, r.t.Spec.Project
+	// The allow-list is the server's: a role it refuses is never dispatched.
+	if err := t.allowRole(projectRole(p, phaseApply)); err != nil {
+		r.c.Error = wordwrap.WrapString(err.Error(), 100)
+		return applyResult{}, err
+	}
+	var out applyOutcome
+	err := t.execute(ctx, p.Name, &out)
+	c := out.Comment
+	r.c.Tool, r.c.TerraformVersion, r.c.Duration, r.c.Output = c.Tool, c.TerraformVersion, c.Duration, c.Output
+	r.c.Error, r.c.Hold, r.c.Unplanned = c.Error, c.Hold, c.Unplanned
+	if err != nil && r.c.Error == "" {
+		r.c.Error = err.Error()
+	}
+	return out.Result, err
+}
+
+// execute plans the commit and applies that plan unless it must wait, or applies the saved plan. It
+// reads nothing from the store and writes nothing to GitHub, so a runner runs it as it is.
+func (r *applyRun) execute(ctx context.Context, in applyInput) (applyResult, error) {
+	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
 	// Merged code, or the saved plan `/apply` applies under apply.on: comment: the apply role.
 	env, err := t.roleEnv(ctx, projectRole(p, phaseApply), s.Number, s.SHA)
 	if err != nil {
@@ -209,7 +298,7 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 	}
 	planFile := filepath.Join(dir.Path, ".gantry-"+p.Name+".tfplan")
 	if s.SavedPlan {
-		if err := r.writeSavedPlan(ctx, dir, filepath.Base(planFile)); err != nil {
+		if err := dir.WriteFile(filepath.Base(planFile), in.SavedPlan); err != nil {
 			r.c.Error = err.Error()
 			return applyResult{}, err
 		}
@@ -228,12 +317,7 @@ func (r *applyRun) run(ctx context.Context) (applyResult, error) {
 		r.c.Error = err.Error()
 		return applyResult{}, err
 	}
-	held, err = r.hold(ctx, summary, pr.JSON)
-	if err != nil {
-		r.c.Error = err.Error()
-		return applyResult{}, err
-	}
-	if held {
+	if r.hold(ctx, in, summary, pr.JSON) {
 		return applyResult{Held: string(r.c.Hold.Reason)}, nil
 	}
 	return r.apply(ctx, dir, projectDir, planFile, env)
@@ -249,10 +333,10 @@ func (r *applyRun) trust() sandbox.Trust {
 	return sandbox.Trusted
 }
 
-// writeSavedPlan puts the saved plan `/apply` named where apply reads it. Only a plan of this pull
-// request's project at the commit being applied, asked for by someone who may apply, is applied.
-func (r *applyRun) writeSavedPlan(ctx context.Context, dir *workdir.Dir, planFile string) error {
-	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
+// savedPlanFile reads the saved plan `/apply` named. Only a plan of this pull request's project at
+// the commit being applied, asked for by someone who may apply, is applied.
+func savedPlanFile(ctx context.Context, t *task[ApplySpec]) ([]byte, error) {
+	s, p := t.Spec, t.Spec.Project
 	var saved store.Plan
 	var err error
 	if s.PlanID != 0 {
@@ -262,21 +346,21 @@ func (r *applyRun) writeSavedPlan(ctx context.Context, dir *workdir.Dir, planFil
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("the plan of %s that `/apply` named was discarded: comment `/plan -p %s` and apply again", p.Name, p.Name)
+		return nil, fmt.Errorf("the plan of %s that `/apply` named was discarded: comment `/plan -p %s` and apply again", p.Name, p.Name)
 	case err != nil:
-		return fmt.Errorf("finding the saved plan of %s: %w", p.Name, err)
+		return nil, fmt.Errorf("finding the saved plan of %s: %w", p.Name, err)
 	case !strings.EqualFold(saved.Repo, t.Repo.String()) || saved.PR != s.Number || saved.Project != p.Name || saved.Workspace != p.Workspace:
-		return fmt.Errorf("plan %d is not a plan of %s on this pull request", saved.ID, p.Name)
+		return nil, fmt.Errorf("plan %d is not a plan of %s on this pull request", saved.ID, p.Name)
 	case !saved.Applicable:
-		return fmt.Errorf("the plan of %s was asked for by %s, who may not apply: plans of users without write permission "+
+		return nil, fmt.Errorf("the plan of %s was asked for by %s, who may not apply: plans of users without write permission "+
 			"are shown, never applied. Comment `/plan -p %s` and apply that plan", p.Name, saved.RequestedBy, p.Name)
 	case saved.SHA != s.SHA:
-		return fmt.Errorf("the saved plan of %s is of commit %s, not %s: comment `/plan -p %s` and apply again",
+		return nil, fmt.Errorf("the saved plan of %s is of commit %s, not %s: comment `/plan -p %s` and apply again",
 			p.Name, short(saved.SHA), short(s.SHA), p.Name)
 	case len(saved.File) == 0:
-		return fmt.Errorf("the plan file of %s was discarded: comment `/plan -p %s` and apply again", p.Name, p.Name)
+		return nil, fmt.Errorf("the plan file of %s was discarded: comment `/plan -p %s` and apply again", p.Name, p.Name)
 	}
-	return dir.WriteFile(planFile, saved.File)
+	return saved.File, nil
 }
 
 // apply applies planFile and records the output for the comment.

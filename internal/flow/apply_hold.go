@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/plan"
 	"github.com/classla/gantry/internal/render"
-	"github.com/classla/gantry/internal/store"
 )
 
 // checkRequirements holds the apply of a pull request's commit when the project's apply.requires
@@ -61,26 +59,16 @@ func (r *applyRun) checkRequirements(ctx context.Context) (held bool, err error)
 // hold decides whether the merge-time plan may be applied: it must make the same changes as
 // the plan shown on the pull request (unless confirmed), and its cost must be within the
 // project's limit (unless confirmed). When it holds, r.c.Hold says why.
-func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []byte) (bool, error) {
+func (r *applyRun) hold(ctx context.Context, in applyInput, merged *plan.Summary, planJSON []byte) bool {
 	t, s, p := r.t, r.t.Spec, r.t.Spec.Project
-	var shown *store.Plan
-	if s.Number != 0 {
-		saved, err := t.Store.LatestPlan(ctx, t.Repo.String(), s.Number, p.Name)
-		switch {
-		case err == nil:
-			shown = &saved
-		case errors.Is(err, store.ErrNotFound):
-			r.c.Unplanned = true
-		default:
-			return false, fmt.Errorf("reading the plan shown on the pull request for %s: %w", p.Name, err)
-		}
-	}
+	shown := in.Shown
+	r.c.Unplanned = in.Unplanned
 	if shown != nil && !s.ConfirmDrift && !bytes.Equal(shown.Changes, merged.Fingerprint()) {
 		r.c.Hold = &render.ApplyHold{Reason: render.HoldDrift, Drift: driftChanges(shown.Changes, merged.Fingerprint())}
-		return true, nil
+		return true
 	}
 	if s.ConfirmCost {
-		return false, nil
+		return false
 	}
 	exceeded := shown != nil && shown.CostExceeded
 	if !exceeded && t.Catalog != nil && p.Cost.MaxMonthlyIncrease != nil {
@@ -94,9 +82,9 @@ func (r *applyRun) hold(ctx context.Context, merged *plan.Summary, planJSON []by
 			limit = *p.Cost.MaxMonthlyIncrease
 		}
 		r.c.Hold = &render.ApplyHold{Reason: render.HoldCost, MaxMonthlyIncrease: limit}
-		return true, nil
+		return true
 	}
-	return false, nil
+	return false
 }
 
 // driftChanges lists what only one of two plan fingerprints (plan.Summary.Fingerprint) changes, or

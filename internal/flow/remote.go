@@ -61,12 +61,12 @@ func (t *task[S]) allowRole(r role) error {
 }
 
 // Execute runs the code of job j — the part a Remote sends to a runner — with d and returns its
-// outcome for the server, which reads and reports it: `gantry run` calls it inside a runner. d needs
-// Terraform, Workdirs, Credentials and a GitHub client that can read the repository; it never writes
-// to GitHub or the store. err is the job's failure; outcome is set whenever there is something to
-// report, failures included.
-func Execute(ctx context.Context, d Deps, j store.Job, log *slog.Logger) (outcome []byte, err error) {
-	d.Log, d.Remote = log, nil
+// outcome for the server, which reads and reports it: `gantry run` calls it inside a runner. input is
+// what RunnerInput gave the server for the job. d needs Terraform, Workdirs, Credentials and a GitHub
+// client that can read the repository; it never writes to GitHub or the store. err is the job's
+// failure; outcome is set whenever there is something to report, failures included.
+func Execute(ctx context.Context, d Deps, j store.Job, input []byte, log *slog.Logger) (outcome []byte, err error) {
+	d.Log, d.Remote, d.Store = log, nil, nil
 	switch j.Kind {
 	case KindPlan:
 		t, err := remoteTask[PlanSpec](d, j, log)
@@ -75,8 +75,44 @@ func Execute(ctx context.Context, d Deps, j store.Job, log *slog.Logger) (outcom
 		}
 		run, runErr := planTerraform(ctx, t)
 		return encodeOutcome(j, run, runErr)
+	case KindApply:
+		t, err := remoteTask[ApplySpec](d, j, log)
+		if err != nil {
+			return nil, err
+		}
+		var in applyInput
+		if len(input) > 0 {
+			if err := json.Unmarshal(input, &in); err != nil {
+				return nil, fmt.Errorf("job %d: the server's input cannot be read: %w", j.ID, err)
+			}
+		}
+		r := newApplyRun(t)
+		res, runErr := r.execute(ctx, in)
+		return encodeOutcome(j, applyOutcome{Comment: r.c, Result: res}, runErr)
 	}
 	return nil, fmt.Errorf("job %d is a %s job, which runs in the server, not in a runner: the server and the runner run different gantry versions?", j.ID, j.Kind)
+}
+
+// RunnerInput is what the runner of job j needs from the store, given with its claim (nil when the
+// job's spec is all it needs): read when the runner claims the job, by whichever replica answers.
+func RunnerInput(ctx context.Context, d Deps, j store.Job) ([]byte, error) {
+	if j.Kind != KindApply {
+		return nil, nil
+	}
+	t := &task[ApplySpec]{Deps: d, Job: j, Log: d.Log}
+	if err := json.Unmarshal(j.Spec, &t.Spec); err != nil {
+		return nil, fmt.Errorf("job %d (%s) has an unreadable spec: %w", j.ID, j.Kind, err)
+	}
+	r, err := gh.ParseRepo(j.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("job %d: %w", j.ID, err)
+	}
+	t.Repo = r
+	in, err := readApplyInput(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(in)
 }
 
 // remoteTask is the task of a job a runner executes: its spec decoded, the runner's GitHub client.

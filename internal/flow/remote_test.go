@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,8 @@ import (
 // and deps of its own (no store, its own work directories), and hands back what a runner would post,
 // through JSON as on the wire. fail, when set, is returned instead, as the reaper would.
 type runnerRemote struct {
-	deps flow.Deps
+	deps   flow.Deps // the runner's
+	server flow.Deps // the server's, for the claim's input
 	fail *flow.RemoteError
 
 	mu           sync.Mutex
@@ -35,7 +37,11 @@ func (r *runnerRemote) Execute(ctx context.Context, j store.Job, environment str
 	if r.fail != nil {
 		return r.fail
 	}
-	outcome, err := flow.Execute(ctx, r.deps, j, slog.New(slog.DiscardHandler))
+	input, err := flow.RunnerInput(ctx, r.server, j)
+	if err != nil {
+		return err
+	}
+	outcome, err := flow.Execute(ctx, r.deps, j, input, slog.New(slog.DiscardHandler))
 	if len(outcome) > 0 {
 		if uerr := json.Unmarshal(outcome, out); uerr != nil {
 			return uerr
@@ -52,7 +58,7 @@ func remoteWorld(t *testing.T) (*world, *runnerRemote) {
 	t.Helper()
 	w := newWorld(t)
 	r := &runnerRemote{deps: flow.Deps{GitHub: w.deps.GitHub, Terraform: &fakeTerraform{},
-		Workdirs: &workdir.Manager{Root: filepath.Join(t.TempDir(), "runner-work")}}}
+		Workdirs: &workdir.Manager{Root: filepath.Join(t.TempDir(), "runner-work")}}, server: w.deps}
 	w.deps.Remote = r
 	return w, r
 }
@@ -129,5 +135,45 @@ func TestAPlanWhoseRunnerDiedKeepsThePullRequestsLock(t *testing.T) {
 	// As when a plan fails in the server: its code may have run, so the pull request keeps the project.
 	if locks, err := w.st.ListLocks(context.Background(), repo); err != nil || len(locks) != 1 || locks[0].PR != 9 {
 		t.Errorf("locks %+v (err %v), want the project locked by #9", locks, err)
+	}
+}
+
+func TestAMergeIsPlannedAndAppliedByARunnerInTheProjectsEnvironment(t *testing.T) {
+	t.Parallel()
+	w, r := remoteWorld(t)
+	server, runner := w.deps.Terraform.(*fakeTerraform), r.deps.Terraform.(*fakeTerraform)
+	planned(t, w, "fast", "fast")
+	jobs := w.deliver(t, "pull_request", merged(t))
+	if len(jobs) != 2 || jobs[1].Kind != flow.KindApply || jobs[1].State != store.Succeeded {
+		t.Fatalf("jobs %+v, want the close and one successful apply", jobs)
+	}
+	if body := applyComment(t, w); !strings.Contains(body, "applied `9f3c2e1`") || !strings.Contains(body, "Apply complete!") {
+		t.Errorf("apply comment:\n%s", body)
+	}
+	if len(runner.applied) != 1 || len(server.planned)+len(server.applied) != 0 {
+		t.Errorf("the runner applied %d plans and the server ran Terraform %d times; want 1 and 0",
+			len(runner.applied), len(server.planned)+len(server.applied))
+	}
+	if got := strings.Join(r.environments, ","); got != flow.PlanEnvironment+",production" {
+		t.Errorf("jobs dispatched into %q: want the plan environment for the pull request's plan, the project's for the merge", got)
+	}
+	if got := fmt.Sprint(deploymentStates(w)); got != "[production:in_progress production:success]" {
+		t.Errorf("deployment statuses %s", got)
+	}
+}
+
+func TestAMergeWhosePlanDriftedWaitsWhenARunnerPlannedIt(t *testing.T) {
+	t.Parallel()
+	w, r := remoteWorld(t)
+	planned(t, w, "fast", "nat") // the merge commit's plan creates a NAT gateway the shown plan did not
+	jobs := w.deliver(t, "pull_request", merged(t))
+	if last := jobs[len(jobs)-1]; last.Kind != flow.KindApply || !strings.Contains(string(last.Result), `"held":"drift"`) {
+		t.Fatalf("apply job %s %s, want held for drift", last.State, last.Result)
+	}
+	if body := applyComment(t, w); !strings.Contains(body, "aws_nat_gateway.this") || !strings.Contains(body, "--confirm-drift") {
+		t.Errorf("apply comment does not show the drift and how to confirm it:\n%s", body)
+	}
+	if n := len(r.deps.Terraform.(*fakeTerraform).applied); n != 0 {
+		t.Errorf("the runner applied %d plans, want none", n)
 	}
 }
