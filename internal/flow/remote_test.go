@@ -24,7 +24,7 @@ import (
 type runnerRemote struct {
 	deps   flow.Deps // the runner's
 	server flow.Deps // the server's, for the claim's input
-	fail *flow.RemoteError
+	fail   *flow.RemoteError
 
 	mu           sync.Mutex
 	environments []string
