@@ -17,25 +17,32 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // stsNamespace is the XML namespace of every STS Query API answer.
 const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 // STS is a fake AWS Security Token Service speaking the Query protocol (form-encoded POST /, XML
-// answers). It serves AssumeRoleWithWebIdentity only: the tokens AllowRole registered for a role are
-// accepted, every call gets fresh random credentials, and what it issued is kept for Issued. The
-// operation needs no signature, so none is checked; Requests shows whether the client sent one.
-// It is safe for concurrent use.
+// answers). It serves AssumeRoleWithWebIdentity only: a role accepts the tokens AllowRole registered for
+// it and the tokens of the identity providers TrustOIDC made it trust, every call gets fresh random
+// credentials, and what it issued is kept for Issued. The operation needs no signature, so none is
+// checked; Requests shows whether the client sent one. It is safe for concurrent use.
 type STS struct {
 	t   testing.TB
 	srv *httptest.Server
+	idp *http.Client // reaches the identity providers' discovery documents and key sets
 
 	mu       sync.Mutex
 	allowed  map[string]map[string]bool // role ARN → tokens accepted for it
+	trusts   map[string][]oidcTrust     // role ARN → identity providers its trust policy names
+	jwks     map[string]*jose.JSONWebKeySet
 	failures []*stsError
 	issued   []IssuedCredentials
 	requests []Request
+	served   int // requests started, numbering their request ids
 }
 
 // IssuedCredentials is one successful AssumeRoleWithWebIdentity: what was asked and what was answered.
@@ -48,6 +55,10 @@ type IssuedCredentials struct {
 	SecretAccessKey string
 	SessionToken    string
 	Expiration      time.Time
+	// Subject and Audience are the token's `sub` and the audience that got it the role (for a token
+	// accepted by AllowRole, its first `aud`); empty when the token is not a JWT.
+	Subject  string
+	Audience string
 }
 
 // stsError is an error in the Query protocol's shape.
@@ -61,7 +72,10 @@ type stsError struct {
 // (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL).
 func NewSTS(t testing.TB) *STS {
 	t.Helper()
-	s := &STS{t: t, allowed: map[string]map[string]bool{}}
+	s := &STS{
+		t: t, idp: &http.Client{Timeout: 10 * time.Second},
+		allowed: map[string]map[string]bool{}, trusts: map[string][]oidcTrust{}, jwks: map[string]*jose.JSONWebKeySet{},
+	}
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.srv.Close)
 	return s
@@ -102,35 +116,45 @@ func (s *STS) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// The refusals of AssumeRoleWithWebIdentity, worded as STS words them.
+var (
+	errAccessDenied = &stsError{http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"}
+	errInvalidToken = &stsError{http.StatusBadRequest, "InvalidIdentityToken",
+		"The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request."}
+	errIDPCommunication = &stsError{http.StatusBadRequest, "IDPCommunicationError",
+		"Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements"}
+)
+
 func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		logRequest(&s.requests, r, "", body, rec)
+	}()
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer logRequest(&s.requests, r, "", body, rec)
-	reqID := requestID(fmt.Appendf(nil, "sts/%d/%s", len(s.requests), body))
-
-	in, e := parseAssumeRoleWithWebIdentity(r, body)
+	reqID, in, tokenAllowed, trusts, e := s.admit(r, body)
 	if e != nil {
-		s.t.Errorf("awsfake: STS cannot answer %s %s %q: %s", r.Method, r.URL.Path, body, e.Message)
 		writeSTSError(rec, e, reqID)
 		return
 	}
-	if len(s.failures) > 0 {
-		e := s.failures[0]
-		s.failures = s.failures[1:]
-		writeSTSError(rec, e, reqID)
-		return
-	}
-	tokens, known := s.allowed[in.roleARN]
+	var id identity
 	switch {
-	case !known:
-		writeSTSError(rec, &stsError{http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"}, reqID)
-		return
-	case !tokens[in.token]:
-		writeSTSError(rec, &stsError{http.StatusBadRequest, "InvalidIdentityToken",
-			"The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request."}, reqID)
+	case tokenAllowed:
+		claims := jwtClaims(in.token)
+		id = identity{subject: claims.Subject}
+		if len(claims.Audience) > 0 {
+			id.audience = claims.Audience[0]
+		}
+	case len(trusts) > 0:
+		// The identity provider is asked without holding s.mu, so a slow one holds up no other request.
+		if id, e = s.verifyWebIdentity(r.Context(), in.token, trusts); e != nil {
+			writeSTSError(rec, e, reqID)
+			return
+		}
+	default:
+		writeSTSError(rec, errInvalidToken, reqID)
 		return
 	}
 	issued := IssuedCredentials{
@@ -139,10 +163,41 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		SecretAccessKey: randomBase64(30),
 		SessionToken:    "IQoJb3JpZ2luX2Vj" + randomBase64(180),
 		Expiration:      time.Now().UTC().Add(time.Duration(in.duration) * time.Second).Truncate(time.Second),
+		Subject:         id.subject,
+		Audience:        id.audience,
 	}
+	s.mu.Lock()
 	s.issued = append(s.issued, issued)
+	s.mu.Unlock()
 	issuedKeys.Store(issued.AccessKeyID, issued.SecretAccessKey)
 	writeXML(rec, http.StatusOK, reqID, assumeRoleResponse(issued, reqID))
+}
+
+// admit numbers the request, parses it, and reads under s.mu what decides it: an injected failure, whether
+// AllowRole registered the token for the role, and the identity providers the role trusts. An unknown role
+// is refused here; e is the refusal.
+func (s *STS) admit(r *http.Request, body []byte) (reqID string, in *assumeRoleInput, tokenAllowed bool, trusts []oidcTrust, e *stsError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reqID = requestID(fmt.Appendf(nil, "sts/%d/%s", s.served, body))
+	s.served++
+
+	in, e = parseAssumeRoleWithWebIdentity(r, body)
+	if e != nil {
+		s.t.Errorf("awsfake: STS cannot answer %s %s %q: %s", r.Method, r.URL.Path, body, e.Message)
+		return reqID, nil, false, nil, e
+	}
+	if len(s.failures) > 0 {
+		e := s.failures[0]
+		s.failures = s.failures[1:]
+		return reqID, nil, false, nil, e
+	}
+	tokens, allowed := s.allowed[in.roleARN]
+	trusts = append([]oidcTrust(nil), s.trusts[in.roleARN]...)
+	if !allowed && len(trusts) == 0 {
+		return reqID, nil, false, nil, errAccessDenied
+	}
+	return reqID, in, tokens[in.token], trusts, nil
 }
 
 // assumeRoleInput is what AssumeRoleWithWebIdentity was asked.
@@ -225,8 +280,7 @@ type (
 )
 
 func assumeRoleResponse(c IssuedCredentials, reqID string) *assumeRoleXML {
-	claims := jwtClaims(c.Token)
-	subject := claims.Subject
+	subject := c.Subject
 	if subject == "" {
 		subject = "awsfake-subject-" + code(c.Token, 8)
 	}
@@ -239,25 +293,25 @@ func assumeRoleResponse(c IssuedCredentials, reqID string) *assumeRoleXML {
 		Namespace: stsNamespace,
 		Result: assumeResultXML{
 			Subject:     subject,
-			Audience:    claims.Audience,
+			Audience:    c.Audience,
 			RoleUserARN: "arn:aws:sts::" + account + ":assumed-role/" + name + "/" + c.SessionName,
 			RoleUserID:  "AROA" + code(c.RoleARN, 17) + ":" + c.SessionName,
 			Credentials: credentialsXML{
 				SessionToken: c.SessionToken, SecretAccessKey: c.SecretAccessKey,
 				Expiration: c.Expiration.Format(time.RFC3339), AccessKeyID: c.AccessKeyID,
 			},
-			Provider: strings.TrimPrefix(claims.Issuer, "https://"),
+			Provider: strings.TrimPrefix(jwtClaims(c.Token).Issuer, "https://"),
 		},
 		RequestID: reqID,
 	}
 }
 
 // tokenClaims are the claims of a JWT-shaped token that STS echoes back. The signature is not checked:
-// which tokens a role accepts is what AllowRole says.
+// which tokens a role accepts is what AllowRole says, or verifyWebIdentity checks.
 type tokenClaims struct {
-	Subject  string `json:"sub"`
-	Audience string `json:"aud"`
-	Issuer   string `json:"iss"`
+	Subject  string       `json:"sub"`
+	Audience jwt.Audience `json:"aud"` // a string or an array of them
+	Issuer   string       `json:"iss"`
 }
 
 func jwtClaims(token string) tokenClaims {

@@ -72,6 +72,7 @@ func TestSTSAssumeRoleWithWebIdentity(t *testing.T) {
 				DurationSeconds: issued[i].DurationSeconds, Expiration: issued[i].Expiration,
 				AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
 				SessionToken: aws.ToString(out.Credentials.SessionToken),
+				Subject:      aws.ToString(out.SubjectFromWebIdentityToken), Audience: aws.ToString(out.Audience),
 			}
 			if diff := cmp.Diff(issued[i], got); diff != "" {
 				t.Errorf("call %d: the SDK's credentials differ from Issued() (-issued +sdk):\n%s", i, diff)
