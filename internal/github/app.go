@@ -77,37 +77,49 @@ func NewApp(cfg AppConfig) (*App, error) {
 		// The parser's message never contains key material.
 		return nil, fmt.Errorf("GitHub App private key is not a PEM-encoded RSA key (use the .pem file generated on the GitHub App's settings page): %w", err)
 	}
-	api, err := parseBaseURL(cfg.BaseURL)
+	a, err := newEndpoint(cfg.BaseURL, cfg.HTTPClient, cfg.UserAgent, cfg.Redact)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{
-		id:            cfg.AppID,
-		key:           key,
-		api:           api,
-		base:          http.DefaultTransport,
-		httpBase:      &http.Client{},
-		userAgent:     cfg.UserAgent,
-		redact:        cfg.Redact,
-		installations: map[int64]*Client{},
-	}
-	if cfg.HTTPClient != nil {
-		a.httpBase = cfg.HTTPClient
-		if cfg.HTTPClient.Transport != nil {
-			a.base = cfg.HTTPClient.Transport
-		}
-	}
-	a.minting = a.base
+	a.id, a.key = cfg.AppID, key
 	if cfg.Redact != nil {
 		cfg.Redact.AddPEM(cfg.PrivateKey)
-		a.minting = &learningTransport{next: a.base, filter: cfg.Redact}
-	}
-	if a.userAgent == "" {
-		a.userAgent = defaultUserAgent
 	}
 	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.minting, a.id, a.key)
 	atr.BaseURL = a.tokenBaseURL()
 	a.appClient = a.newGitHubClient(a.scoped(atr))
+	return a, nil
+}
+
+// newEndpoint is what every client of one API shares, whatever its credential: the API root, the base
+// transport and timeout, the user agent and the redaction filter, which minting (the transport that
+// carries credentials to the API) teaches what it sees.
+func newEndpoint(baseURL string, hc *http.Client, userAgent string, filter *redaction.Filter) (*App, error) {
+	api, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{
+		api:           api,
+		base:          http.DefaultTransport,
+		httpBase:      &http.Client{},
+		userAgent:     userAgent,
+		redact:        filter,
+		installations: map[int64]*Client{},
+	}
+	if hc != nil {
+		a.httpBase = hc
+		if hc.Transport != nil {
+			a.base = hc.Transport
+		}
+	}
+	a.minting = a.base
+	if filter != nil {
+		a.minting = &learningTransport{next: a.base, filter: filter}
+	}
+	if a.userAgent == "" {
+		a.userAgent = defaultUserAgent
+	}
 	return a, nil
 }
 

@@ -17,6 +17,53 @@ type Dispatch struct {
 	RunID            int64 // the run's id, whether or not it was returned
 }
 
+// OnDispatch makes the fake call fn with every dispatch it accepts from now on, as GitHub starts a run:
+// after the answer to the dispatch is written, outside the fake's lock and in a goroutine of its own, so fn
+// may call the fake (with an ActionsToken, say) and run a subprocess that does. fn must not call
+// WaitDispatched, and reports failures with t.Error, not t.Fatal. The fake waits for the calls running
+// when the test ends, before it shuts down.
+func (s *Server) OnDispatch(fn func(Dispatch)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDispatch = append(s.onDispatch, fn)
+}
+
+// WaitDispatched waits until no OnDispatch call is running: those started so far and any they lead to
+// (a run that dispatches another) have returned.
+func (s *Server) WaitDispatched() {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	for s.hooks > 0 {
+		s.hooksIdle.Wait()
+	}
+}
+
+// later schedules fn to run once c is answered (ServeHTTP starts it). It counts as running from now on,
+// before the answer is written, so that a test that has the answer in hand and calls WaitDispatched waits
+// for it.
+func (c *call) later(fn func()) {
+	s := c.s
+	s.hooksMu.Lock()
+	s.hooks++
+	s.hooksMu.Unlock()
+	c.after = append(c.after, fn)
+}
+
+// goHook runs fn, scheduled with later, in a goroutine of its own.
+func (s *Server) goHook(fn func()) {
+	go func() {
+		defer func() {
+			s.hooksMu.Lock()
+			defer s.hooksMu.Unlock()
+			s.hooks--
+			if s.hooks == 0 {
+				s.hooksIdle.Broadcast()
+			}
+		}()
+		fn()
+	}()
+}
+
 // AddWorkflow makes file (a workflow file name such as gantry.yml, as in .github/workflows/FILE) exist in
 // repo with a workflow_dispatch trigger, so dispatches of it are accepted. Dispatches of any other file
 // answer 404, as GitHub does for a workflow missing from the default branch.
@@ -107,7 +154,13 @@ func (s *Server) createWorkflowDispatch(c *call) {
 		Repo: r.fullName(), Workflow: file, Ref: req.Ref, Inputs: clone(req.Inputs),
 		ReturnRunDetails: req.ReturnRunDetails, RunID: s.nextID(),
 	}
+	s.runs[d.RunID] = c.installation
 	r.dispatches = append(r.dispatches, d)
+	for _, fn := range s.onDispatch {
+		started := d
+		started.Inputs = clone(d.Inputs)
+		c.later(func() { fn(started) })
+	}
 	if !d.ReturnRunDetails {
 		c.w.WriteHeader(http.StatusNoContent)
 		return

@@ -40,8 +40,20 @@ func (s *Server) Slug() string { return s.slug }
 // BotLogin is the login of the App's bot user, the author of what the App writes.
 func (s *Server) BotLogin() string { return s.slug + "[bot]" }
 
+// TokenKind says which credential a request carried, as Request records it.
+type TokenKind string
+
+const (
+	TokenNone         TokenKind = ""             // no credential the fake knows (or none at all)
+	TokenApp          TokenKind = "app"          // the App's JWT
+	TokenInstallation TokenKind = "installation" // an installation token minted for the App
+	TokenActions      TokenKind = "actions"      // a workflow run's GITHUB_TOKEN (ActionsToken)
+)
+
 type token struct {
-	installation int64
+	kind         TokenKind
+	installation int64  // for installation tokens
+	repo         string // for Actions tokens: the lower-case full name of the one repository they may read
 	expires      time.Time
 }
 
@@ -73,18 +85,66 @@ func (s *Server) verifyJWT(header string) error {
 	return nil
 }
 
-// installationFor accepts "token T" and "Bearer T" for a token the fake minted and that has not expired.
-func (s *Server) installationFor(header string) (int64, bool) {
+// tokenFor accepts "token T" and "Bearer T" for a token the fake minted and that has not expired.
+func (s *Server) tokenFor(header string) (token, bool) {
 	scheme, value, _ := strings.Cut(header, " ")
 	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
-		return 0, false
+		return token{}, false
 	}
 	t, ok := s.tokens[value]
 	if !ok || time.Now().After(t.expires) {
-		return 0, false
+		return token{}, false
 	}
-	return t.installation, true
+	return t, true
 }
+
+// tokenKind names the credential header carries, for the request log.
+func (s *Server) tokenKind(header string) TokenKind {
+	if t, ok := s.tokenFor(header); ok {
+		return t.kind
+	}
+	if s.verifyJWT(header) == nil {
+		return TokenApp
+	}
+	return TokenNone
+}
+
+// ActionsToken mints the GITHUB_TOKEN of a workflow run in repo, as GitHub hands it to the run's jobs:
+// valid for the token lifetime (one hour unless WithTokenLifetime), with the permissions contents: read and
+// metadata: read, in repo only. It reads repo's contents, tarball, commits and comparisons; every other
+// call, and every call on another repository, answers 403 "Resource not accessible by integration".
+func (s *Server) ActionsToken(repo string) string {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repo)
+	value := "ghs_" + randomString(36)
+	s.tokens[value] = token{kind: TokenActions, repo: strings.ToLower(r.fullName()), expires: time.Now().Add(s.tokenLifetime)}
+	return value
+}
+
+// contentsRead are the routes a token with contents: read and metadata: read may call, in its repository.
+// The Git database reads are listed for when the fake serves them.
+var contentsRead = map[string]bool{
+	"GET /repos/{owner}/{repo}":                          true,
+	"GET /repos/{owner}/{repo}/contents/{path}":          true,
+	"GET /repos/{owner}/{repo}/tarball/{ref}":            true,
+	"GET /repos/{owner}/{repo}/commits/{ref}":            true,
+	"GET /repos/{owner}/{repo}/compare/{basehead}":       true,
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}":     true,
+	"GET /repos/{owner}/{repo}/git/commits/{commit_sha}": true,
+	"GET /repos/{owner}/{repo}/git/ref/{ref}":            true,
+	"GET /repos/{owner}/{repo}/git/matching-refs/{ref}":  true,
+	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}":     true,
+}
+
+// mayCall reports whether an Actions token may call rt with params.
+func (t token) mayCall(rt *route, params map[string]string) bool {
+	return contentsRead[rt.method+" "+rt.path] && strings.EqualFold(params["owner"]+"/"+params["repo"], t.repo)
+}
+
+// notAccessible is GitHub's answer to a token without the permission a call needs.
+const notAccessible = "Resource not accessible by integration"
 
 func (s *Server) createToken(c *call) {
 	id, ok := c.intParam("installation_id")
@@ -93,7 +153,7 @@ func (s *Server) createToken(c *call) {
 	}
 	value := "ghs_" + randomString(36)
 	expires := time.Now().Add(s.tokenLifetime).UTC().Truncate(time.Second)
-	s.tokens[value] = token{installation: id, expires: expires}
+	s.tokens[value] = token{kind: TokenInstallation, installation: id, expires: expires}
 	c.json(http.StatusCreated, map[string]any{
 		"token":                value,
 		"expires_at":           expires.Format(time.RFC3339),

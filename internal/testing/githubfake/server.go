@@ -5,7 +5,9 @@
 //
 // Tests set up state (AddRepo, AddPullRequest, SetFile, …), point the code under test at URL() as
 // GITHUB_API_URL with AppID() and PrivateKeyPEM(), and inspect what it did (Comments, CheckRuns,
-// Deployments, Dispatches, Requests).
+// Deployments, Dispatches, Requests). A test that plays the runner of a dispatched workflow reacts to
+// dispatches with OnDispatch, reads the repository with an ActionsToken (the run's GITHUB_TOKEN) and ends
+// the run with the workflow_run and workflow_job payloads of WorkflowRunCompleted and WorkflowJobCompleted.
 package githubfake
 
 import (
@@ -32,7 +34,8 @@ func WithAppID(id int64) Option { return func(s *Server) { s.appID = id } }
 // WithSlug sets the App's slug (default "gantry-test"); its bot login is SLUG[bot].
 func WithSlug(slug string) Option { return func(s *Server) { s.slug = slug } }
 
-// WithTokenLifetime sets how long minted installation tokens live (default one hour, as on GitHub).
+// WithTokenLifetime sets how long minted installation tokens and Actions tokens live (default one hour,
+// as on GitHub).
 func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenLifetime = d } }
 
 // WithArchiveURL makes tarball requests redirect to base (an absolute URL ending in "/") instead of the
@@ -60,6 +63,13 @@ type Server struct {
 	failures   []failure
 	requests   []Request
 	archiveTok string
+	onDispatch []func(Dispatch)
+	runs       map[int64]int64 // dispatched run id → the installation whose token dispatched it
+
+	// hooks counts the OnDispatch calls running; hooksIdle is signalled when it drops to zero.
+	hooksMu   sync.Mutex
+	hooks     int
+	hooksIdle *sync.Cond
 }
 
 // New starts a fake GitHub; it is shut down when the test ends.
@@ -77,13 +87,17 @@ func New(t testing.TB, opts ...Option) *Server {
 		comments:      map[int64]*commentState{},
 		statuses:      map[int64][]*DeploymentStatus{},
 		tokens:        map[string]token{},
+		runs:          map[int64]int64{},
 		archiveTok:    randomString(20),
 	}
+	s.hooksIdle = sync.NewCond(&s.hooksMu)
 	for _, o := range opts {
 		o(s)
 	}
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.srv.Close)
+	// Registered after Close, so it runs before it: OnDispatch calls still talking to the fake finish first.
+	t.Cleanup(s.WaitDispatched)
 	return s
 }
 
@@ -98,6 +112,9 @@ type Request struct {
 	Route  string // the route template that served it, e.g. /repos/{owner}/{repo}/pulls/{pull_number}; "" if none
 	Header http.Header
 	Body   []byte
+	// TokenKind is the credential the request carried, whether or not the route accepted it: a test
+	// asserts with it that a runner, holding only a GITHUB_TOKEN, never wrote to GitHub.
+	TokenKind TokenKind
 
 	Status         int
 	ResponseHeader http.Header
@@ -150,14 +167,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	c := &call{s: s, w: rec, r: r, body: body}
+	s.serve(c)
+	// The answer is written and the mutex released: what the request started (a dispatched run) may now
+	// talk to the fake.
+	if len(c.after) > 0 {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	for _, fn := range c.after {
+		s.goHook(fn)
+	}
+}
+
+// serve answers c with the server's mutex held and records it.
+func (s *Server) serve(c *call) {
+	r, rec := c.r, c.w.(*recorder)
 	rt, params := matchRoute(r.Method, r.URL.EscapedPath())
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() {
 		entry := Request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body,
-			Status: rec.status, ResponseHeader: rec.Header().Clone(), Response: rec.body.Bytes(),
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: c.body,
+			TokenKind: s.tokenKind(r.Header.Get("Authorization")),
+			Status:    rec.status, ResponseHeader: rec.Header().Clone(), Response: rec.body.Bytes(),
 		}
 		if rt != nil {
 			entry.Route = rt.path
@@ -182,12 +216,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case authInstallation:
-		id, ok := s.installationFor(r.Header.Get("Authorization"))
+		tok, ok := s.tokenFor(r.Header.Get("Authorization"))
 		if !ok {
 			c.fail(http.StatusUnauthorized, "Bad credentials")
 			return
 		}
-		c.installation = id
+		if tok.kind == TokenActions && !tok.mayCall(rt, params) {
+			c.fail(http.StatusForbidden, notAccessible)
+			return
+		}
+		c.installation = tok.installation
 	}
 	rt.handle(s, c)
 }
@@ -216,7 +254,8 @@ type call struct {
 	r            *http.Request
 	body         []byte
 	params       map[string]string
-	installation int64
+	installation int64    // the installation whose token made the call; 0 for other credentials
+	after        []func() // run once the answer is written, outside the mutex, each in its own goroutine
 }
 
 func (c *call) json(status int, v any) {
