@@ -9,5 +9,8 @@ func (s *Server) getRepository(c *call) {
 	if !ok {
 		return
 	}
-	c.json(http.StatusOK, s.repoJSON(r.fullName()))
+	// The full repository object: the one nested in other answers plus its counts.
+	full := s.repoJSON(r.fullName())
+	full["network_count"], full["subscribers_count"] = 0, 0
+	c.json(http.StatusOK, full)
 }

@@ -83,6 +83,8 @@ func runScenario(t *testing.T, fake *githubfake.Server) {
 	must("CreateDeploymentStatus", c.CreateDeploymentStatus(ctx, lms, dep, "failure", "Apply failed", "", ""))
 	must("CreateDeploymentStatus", c.CreateDeploymentStatus(ctx, lms, dep, "success", "Applied", "https://gantry.example.com/jobs/1", ""))
 
+	_, err = c.Repository(ctx, lms)
+	must("Repository", err)
 	fake.AddWorkflow("classla/lms", "gantry.yml")
 	_, err = c.DispatchWorkflow(ctx, lms, "gantry.yml", "main", map[string]string{"job_id": "j1", "environment": "production"})
 	must("DispatchWorkflow", err)
