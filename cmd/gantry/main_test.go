@@ -54,18 +54,6 @@ func TestUsageMistakesExitWith2(t *testing.T) {
 	}
 }
 
-func TestSubcommandsOfLaterVersionsSaySoAndExit2(t *testing.T) {
-	t.Parallel()
-	for _, args := range [][]string{
-		{"run", "--job", "3f9a1c0e7b5d42a8b6e1f0c9d8a7b6e5"},
-	} {
-		code, _, errOut := gantry(t, nil, args...)
-		if code != 2 || !strings.Contains(errOut, "not available in this version") {
-			t.Errorf("gantry %v: exit %d, %q: want 2 saying it is not available yet", args, code, errOut)
-		}
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -46,9 +46,11 @@ func prepareSandbox(c sandboxSetup) (*sandbox.Sandbox, []string, error) {
 		return sb, warnings, nil
 	}
 	problems := []error{
-		sb.CheckReach(c.TerraformBin, "the Terraform binary (GANTRY_TERRAFORM_BIN)", true),
 		sb.CheckReach(filepath.Join(c.DataDir, "work", "job"), "the work directories under GANTRY_DATA_DIR", false),
 		sb.CheckHidden(c.DataDir, "the data directory (GANTRY_DATA_DIR)"),
+	}
+	if c.TerraformBin != "" { // none with the actions executor, whose runners bring their own
+		problems = append([]error{sb.CheckReach(c.TerraformBin, "the Terraform binary (GANTRY_TERRAFORM_BIN)", true)}, problems...)
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, nil, fmt.Errorf("the sandbox user %s is not set up to run pull requests' Terraform safely:\n%w", sb.User(), err)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/metrics"
 	"github.com/classla/gantry/internal/redact"
+	"github.com/classla/gantry/internal/runner"
 	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/ship"
@@ -44,9 +47,6 @@ environment only, so they never show in the process list.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := s.Finish(e.getenv); err != nil {
 				return &usageError{fmt.Errorf("the server settings are incomplete:\n%w", err)}
-			}
-			if s.Executor == config.ExecutorActions {
-				return usagef("GANTRY_EXECUTOR=actions is not available in this version of gantry yet: set it to local (the default)")
 			}
 			return serve(cmd.Context(), e, &s, nil)
 		},
@@ -111,14 +111,18 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		return &usageError{fmt.Errorf("GitHub App settings: %w", err)}
 	}
 
-	tf, err := terraform.New(s.TerraformBin, terraform.Options{Sandbox: sb, Redact: red,
-		PluginCacheDir: filepath.Join(s.DataDir, "plugin-cache"), Timeout: time.Hour, Log: log})
-	if err != nil {
-		return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: %w", err)}
-	}
-	// The sandbox user runs `terraform version` now, so a binary it cannot run is found before any job.
-	if _, err := tf.Version(ctx); err != nil {
-		return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: running %s as the sandbox user: %w", tf.Binary(), err)}
+	var tf flow.Terraform // nil with the actions executor and no Terraform here: runners bring their own
+	if s.TerraformBin != "" {
+		r, err := terraform.New(s.TerraformBin, terraform.Options{Sandbox: sb, Redact: red,
+			PluginCacheDir: filepath.Join(s.DataDir, "plugin-cache"), Timeout: time.Hour, Log: log})
+		if err != nil {
+			return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: %w", err)}
+		}
+		// The sandbox user runs `terraform version` now, so a binary it cannot run is found before any job.
+		if _, err := r.Version(ctx); err != nil {
+			return &usageError{fmt.Errorf("GANTRY_TERRAFORM_BIN: running %s as the sandbox user: %w", r.Binary(), err)}
+		}
+		tf = r
 	}
 	work := &workdir.Manager{Root: filepath.Join(s.DataDir, "work"), Sandbox: sb}
 	if n, err := work.Sweep(0); err != nil {
@@ -145,12 +149,23 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 
 	shipper := &ship.Shipper{Builder: chooseBuilder(ctx, s.Builder, sb, log), Poll: s.ECSPollInterval, Getenv: e.getenv, Log: log}
 
+	deps := flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
+		Catalog: catalog, Credentials: creds, Shipper: shipper, Policy: policy, Log: log}
+	intake := &flow.Intake{Policy: policy}
+	workers := s.Workers
+	var runnerAPI http.Handler
+	if s.Executor == config.ExecutorActions {
+		ex, api := actionsExecutor(s, app, deps, log)
+		deps.Remote, runnerAPI, intake.ActionsWorkflow = ex, api, s.ActionsWorkflow
+		// A job whose code runs in a runner holds a worker while it waits, which costs a goroutine.
+		workers = max(workers, minActionsWorkers)
+	}
+
 	m := metrics.New(st.CountJobs, log)
 	pool := &job.Pool{
-		Store: st,
-		Handlers: flow.Handlers(flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
-			Catalog: catalog, Credentials: creds, Shipper: shipper, Policy: policy, Log: log}),
-		Workers:       s.Workers,
+		Store:         st,
+		Handlers:      flow.Handlers(deps),
+		Workers:       workers,
 		SingleReplica: singleReplica,
 		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
 		Observer:      m,
@@ -160,13 +175,13 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	hook := &webhook.Handler{
 		Secret:   s.WebhookSecret,
 		Store:    st,
-		Router:   &flow.Intake{Policy: policy},
+		Router:   intake,
 		Log:      log,
 		Observer: m,
 		Queued:   pool.Wake,
 	}
 	srv := &http.Server{
-		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Log: log,
+		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Runner: runnerAPI, Log: log,
 			Version: version.Get().String(), Warnings: warnings}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -210,6 +225,45 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	}
 	log.Info("stopped")
 	return runErr
+}
+
+// minActionsWorkers is the fewest workers the Actions executor gets: most of its jobs wait for runners.
+const minActionsWorkers = 32
+
+// actionsExecutor is the Actions executor and the runner API its runners call.
+func actionsExecutor(s *config.Server, app *gh.App, deps flow.Deps, log *slog.Logger) (*runner.Executor, http.Handler) {
+	ex := &runner.Executor{
+		Store:        deps.Store,
+		GitHub:       func(id int64) runner.GitHub { return app.Installation(id) },
+		Workflow:     s.ActionsWorkflow,
+		WebURL:       webURL(s.GitHubAPIURL),
+		ClaimTimeout: s.ActionsClaimTimeout,
+		Log:          log,
+	}
+	api := &runner.API{
+		Store:    deps.Store,
+		Verifier: runner.NewVerifier(s.ActionsOIDCIssuer, &http.Client{Timeout: 30 * time.Second}),
+		Expect: func(j store.Job, rj store.RunnerJob) (runner.Expect, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return ex.Expect(ctx, s.PublicURL, j, rj)
+		},
+		Input: func(ctx context.Context, j store.Job) (json.RawMessage, error) {
+			return flow.RunnerInput(ctx, deps, j)
+		},
+		Reported: ex.Wake,
+	}
+	return ex, api.Handler()
+}
+
+// webURL is GitHub's web address for an API base URL: github.com for api.github.com, the host itself for
+// GitHub Enterprise Server (https://HOST/api/v3/).
+func webURL(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host == "api.github.com" {
+		return "https://github.com/"
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }
 
 // openStore opens the database named by GANTRY_DATABASE_URL. singleReplica is true for the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/go-github/v62/github"
 
@@ -22,12 +21,9 @@ type RunCompletedSpec struct {
 	URL        string `json:"url"`
 }
 
-// runnerJobName starts the names the workflow of `gantry setup workflow` gives its runs (run-name) and
-// its job: "gantry job JOB_ID …".
-const runnerJobName = "gantry job "
-
-// routeWorkflowRun queues the end of a run of the Actions executor's workflow. Other workflows' runs,
-// and every run when jobs run in the server, are ignored.
+// routeWorkflowRun queues the end of a completed workflow run or job, once per run. Whether the run is
+// one gantry dispatched is known from the store only (by its run id), so the job decides; every run is
+// ignored when jobs run in the server.
 func routeWorkflowRun(in *Intake, ev any) ([]store.NewJob, string, error) {
 	if in.ActionsWorkflow == "" {
 		return nil, "jobs run in the server (GANTRY_EXECUTOR=local): workflow runs are not gantry's", nil
@@ -39,17 +35,11 @@ func routeWorkflowRun(in *Intake, ev any) ([]store.NewJob, string, error) {
 		if e.GetAction() != "completed" {
 			return nil, "workflow_run " + e.GetAction() + ": only completed runs matter", nil
 		}
-		if !strings.HasPrefix(r.GetDisplayTitle(), runnerJobName) {
-			return nil, "workflow run " + r.GetDisplayTitle() + " is not a run of a gantry job", nil
-		}
 		s = RunCompletedSpec{RunID: r.GetID(), Conclusion: r.GetConclusion(), URL: r.GetHTMLURL()}
 	case *github.WorkflowJobEvent:
 		j := e.GetWorkflowJob()
 		if e.GetAction() != "completed" {
 			return nil, "workflow_job " + e.GetAction() + ": only completed jobs matter", nil
-		}
-		if !strings.HasPrefix(j.GetName(), runnerJobName) {
-			return nil, "workflow job " + j.GetName() + " is not a gantry job", nil
 		}
 		s = RunCompletedSpec{RunID: j.GetRunID(), Conclusion: j.GetConclusion(), URL: j.GetHTMLURL()}
 	}

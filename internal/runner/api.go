@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/classla/gantry/internal/store"
@@ -31,6 +32,7 @@ type Store interface {
 	RunnerHeartbeat(ctx context.Context, ref, tokenHash string) error
 	AppendRunnerLog(ctx context.Context, ref, tokenHash string, chunk []byte, max int) error
 	ReportRunnerJob(ctx context.Context, ref, tokenHash string, result []byte, errText string) error
+	SetRunID(ctx context.Context, ref string, runID int64) error
 }
 
 // API serves the runner API (/api/runner/v1/jobs/{ref}/…): a runner claims the job it was dispatched for with
@@ -42,6 +44,10 @@ type API struct {
 	// file and the server's URL come from the server's settings and the installation, the environment from the
 	// dispatch. An error answers 500.
 	Expect func(job store.Job, rj store.RunnerJob) (Expect, error)
+	// Input, when set, gives what the runner of a job needs from the store besides its spec (the plan an apply
+	// must match, the saved plan it applies); it is read at the claim, by whichever replica answers. An error
+	// answers 500 and leaves the job unclaimed.
+	Input func(ctx context.Context, job store.Job) (json.RawMessage, error)
 	// MaxBody caps the body of a claim or a heartbeat (0: DefaultMaxBody); a longer one is answered 413.
 	MaxBody int64
 	// MaxLogChunk caps the body of one POST …/logs (0: DefaultMaxLogChunk); a longer one is answered 413.
@@ -71,6 +77,8 @@ type ClaimedJob struct {
 	Repo string          `json:"repo"` // owner/name
 	PR   int             `json:"pr,omitempty"`
 	SHA  string          `json:"sha,omitempty"`
+	// Input is what the runner needs from the server's store for this job (API.Input); absent when nothing.
+	Input json.RawMessage `json:"input,omitempty"`
 }
 
 // Result is the body of POST …/result: how the job ended.
@@ -169,7 +177,8 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) {
 	}
 	var verr *VerificationError
 	var merr *MismatchError
-	switch _, err := a.Verifier.Verify(r.Context(), token, want); {
+	claims, err := a.Verifier.Verify(r.Context(), token, want)
+	switch {
 	case errors.As(err, &verr):
 		// The reason names the claim and what was expected; the library's error is left out.
 		writeError(w, http.StatusUnauthorized, fmt.Sprintf("token fails verification: %s: %s", verr.Claim, verr.Reason))
@@ -180,6 +189,13 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusServiceUnavailable, "the server cannot verify tokens now; retry later")
 		return
+	}
+	var input json.RawMessage
+	if a.Input != nil {
+		if input, err = a.Input(r.Context(), job); err != nil {
+			writeError(w, http.StatusInternalServerError, "the server cannot read what this job needs; retry later")
+			return
+		}
 	}
 	jobToken, hash := NewJobToken()
 	switch err := a.Store.ClaimRunnerJob(r.Context(), ref, hash); {
@@ -196,13 +212,19 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "recording the claim failed")
 		return
 	}
+	if rj.RunID == 0 {
+		// A server that did not return the dispatch's run (older GitHub Enterprise): the verified token names it.
+		if id, err := strconv.ParseInt(claims.RunID, 10, 64); err == nil && id > 0 {
+			_ = a.Store.SetRunID(r.Context(), ref, id)
+		}
+	}
 	spec := json.RawMessage(job.Spec)
 	if len(spec) == 0 {
 		spec = json.RawMessage("null")
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, ClaimResponse{
-		Job:   ClaimedJob{ID: job.ID, Kind: job.Kind, Spec: spec, Repo: job.Repo, PR: job.PR, SHA: job.SHA},
+		Job:   ClaimedJob{ID: job.ID, Kind: job.Kind, Spec: spec, Repo: job.Repo, PR: job.PR, SHA: job.SHA, Input: input},
 		Token: jobToken,
 	})
 }
