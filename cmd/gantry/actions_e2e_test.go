@@ -306,7 +306,44 @@ func TestARunCancelledMidApplyFailsTheApplyWithItsLink(t *testing.T) {
 		t.Errorf("the apply comment does not say the run was cancelled, with its link %s:\n%s", link, body)
 	}
 	a.checkRun("gantry/apply: production", merged, "failure")
-	if got := fmt.Sprint(deploymentStates(a.e2e)); got != "[production:in_progress production:failure]" {
+	// The deployment's status is written after the comment.
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if got = fmt.Sprint(deploymentStates(a.e2e)); got == "[production:in_progress production:failure]" {
+			break
+		}
+	}
+	if got != "[production:in_progress production:failure]" {
 		t.Errorf("deployment statuses %s, want in_progress then failure", got)
+	}
+}
+
+func TestRunOutsideARunnerExits2NamingWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := gantry(t, map[string]string{"GANTRY_URL": "gantry.example.com"}, "run", "--job", "3f9a1c0e7b5d42a8b6e1f0c9d8a7b6e5")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	for _, want := range []string{`"gantry.example.com" is not an http(s) URL`, "ACTIONS_ID_TOKEN_REQUEST_URL", "id-token: write",
+		"GITHUB_TOKEN is unset"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestRunRefusedByTheServerExits1AndSaysWhy(t *testing.T) {
+	t.Parallel()
+	a := startActions(t, nil)
+	claims := a.issuer.ActionsClaims(e2eRepo, strconv.FormatInt(a.gh.RepoID(e2eRepo), 10), "main", "gantry.yml", "production", "")
+	reqURL, reqToken := a.issuer.Runner(claims)
+	code, _, errOut := gantry(t, map[string]string{"GANTRY_URL": a.public, "ACTIONS_ID_TOKEN_REQUEST_URL": reqURL,
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": reqToken, "GITHUB_TOKEN": a.gh.ActionsToken(e2eRepo), "GITHUB_API_URL": a.gh.URL()},
+		"run", "--job", "00000000000000000000000000000000")
+	if code != 1 || !strings.Contains(errOut, "no job was dispatched with this id") {
+		t.Errorf("exit %d, stderr %q: want 1 saying the server knows no such job", code, errOut)
+	}
+	if strings.Contains(errOut, reqToken) {
+		t.Errorf("stderr quotes the runner's request token")
 	}
 }
