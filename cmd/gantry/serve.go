@@ -198,7 +198,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	go func() { poolDone <- pool.Run(poolCtx) }()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "executor", s.Executor, "workers", s.Workers)
+	log.Info("serving", "addr", ln.Addr().String(), "executor", s.Executor, "workers", workers)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
