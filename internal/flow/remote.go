@@ -99,15 +99,10 @@ func RunnerInput(ctx context.Context, d Deps, j store.Job) ([]byte, error) {
 	if j.Kind != KindApply {
 		return nil, nil
 	}
-	t := &task[ApplySpec]{Deps: d, Job: j, Log: d.Log}
-	if err := json.Unmarshal(j.Spec, &t.Spec); err != nil {
-		return nil, fmt.Errorf("job %d (%s) has an unreadable spec: %w", j.ID, j.Kind, err)
-	}
-	r, err := gh.ParseRepo(j.Repo)
+	t, err := remoteTask[ApplySpec](d, j, d.Log)
 	if err != nil {
-		return nil, fmt.Errorf("job %d: %w", j.ID, err)
+		return nil, err
 	}
-	t.Repo = r
 	in, err := readApplyInput(ctx, t)
 	if err != nil {
 		return nil, err

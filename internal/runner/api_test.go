@@ -93,6 +93,26 @@ func (f *apiFixture) dispatch(environment string) (store.Job, string) {
 	return j, ref
 }
 
+// dispatchEndable dispatches a plan job into gantry-plan and returns its id, its ref and a function that ends the job
+// (as a newer push cancels it).
+func (f *apiFixture) dispatchEndable() (jobID int64, ref string, end func()) {
+	f.t.Helper()
+	key := fmt.Sprintf("plan:%d", time.Now().UnixNano())
+	j, err := f.store.EnqueueJob(f.t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: key, Spec: []byte(apiSpec)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if ref, err = f.store.DispatchJob(f.t.Context(), j.ID, "gantry-plan"); err != nil {
+		f.t.Fatal(err)
+	}
+	return j.ID, ref, func() {
+		f.t.Helper()
+		if _, err := f.store.CancelJobs(f.t.Context(), key, 0); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
 // honestClaims are the claims of a run of the workflow dispatched into environment.
 func (f *apiFixture) honestClaims(environment string) oidcfake.Claims {
 	return f.issuer.ActionsClaims(apiRepo, apiRepoID, apiBranch, apiWorkflow, environment, apiAudience)
@@ -351,18 +371,9 @@ func TestAnotherJobsTokenCannotHeartbeat(t *testing.T) {
 func TestARunnerOfAnEndedJobIsToldToStop(t *testing.T) {
 	t.Parallel()
 	f := newAPIFixture(t)
-	j, err := f.store.EnqueueJob(t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: "k", Spec: []byte(apiSpec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := f.store.DispatchJob(t.Context(), j.ID, "gantry-plan")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ref, end := f.dispatchEndable()
 	resp := f.mustClaim(ref, "gantry-plan")
-	if _, err := f.store.CancelJobs(t.Context(), "k", 0); err != nil {
-		t.Fatal(err)
-	}
+	end()
 	checkRefused(t, f.heartbeat(ref, resp.Token), http.StatusConflict)
 }
 
@@ -527,26 +538,17 @@ func TestAResultForAnUnknownJobIsNotFound(t *testing.T) {
 func TestAResultAfterTheJobEndedIsRefused(t *testing.T) {
 	t.Parallel()
 	f := newAPIFixture(t)
-	j, err := f.store.EnqueueJob(t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: "k", Spec: []byte(apiSpec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := f.store.DispatchJob(t.Context(), j.ID, "gantry-plan")
-	if err != nil {
-		t.Fatal(err)
-	}
+	jobID, ref, end := f.dispatchEndable()
 	resp := f.mustClaim(ref, "gantry-plan")
-	if _, err := f.store.CancelJobs(t.Context(), "k", 0); err != nil {
-		t.Fatal(err)
-	}
+	end()
 	rec := f.result(ref, resp.Token, `{"outcome":{}}`)
 	checkRefused(t, rec, http.StatusConflict)
 	if !strings.Contains(rec.Body.String(), "stop working on it") {
 		t.Errorf("result after the job ended answered %s, want it to tell the runner to stop", rec.Body)
 	}
 	checkRefused(t, f.log(ref, resp.Token, "still going\n"), http.StatusConflict)
-	f.checkNothingReported(t, j.ID)
-	if log, _ := f.storedLog(j.ID); log != "" {
+	f.checkNothingReported(t, jobID)
+	if log, _ := f.storedLog(jobID); log != "" {
 		t.Errorf("log after the job ended = %q, want it empty", log)
 	}
 }

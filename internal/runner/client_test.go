@@ -135,21 +135,12 @@ func TestARefusedClaimSaysWhatToCheckWithoutTheToken(t *testing.T) {
 func TestTheRunnerIsToldToStopWhenTheJobEnded(t *testing.T) {
 	t.Parallel()
 	f := newClientFixture(t)
-	j, err := f.store.EnqueueJob(t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: "k", Spec: []byte(apiSpec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := f.store.DispatchJob(t.Context(), j.ID, "gantry-plan")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ref, end := f.dispatchEndable()
 	c := f.client(ref)
 	if _, err := c.Claim(t.Context(), f.issuer.Sign(f.honestClaims("gantry-plan"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.CancelJobs(t.Context(), "k", 0); err != nil {
-		t.Fatal(err)
-	}
+	end()
 	for name, call := range map[string]func() error{
 		"Heartbeat": func() error { return c.Heartbeat(t.Context()) },
 		"Log":       func() error { return c.Log(t.Context(), []byte("still planning\n")) },
@@ -375,21 +366,12 @@ func TestTheLogWriterIsSafeForConcurrentWriters(t *testing.T) {
 func TestTheLogWriterStopsQuietlyWhenTheJobEnded(t *testing.T) {
 	t.Parallel()
 	f := newClientFixture(t)
-	j, err := f.store.EnqueueJob(t.Context(), store.NewJob{Kind: "plan", Repo: apiRepo, Key: "k", Spec: []byte(apiSpec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := f.store.DispatchJob(t.Context(), j.ID, "gantry-plan")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ref, end := f.dispatchEndable()
 	c := f.client(ref)
 	if _, err := c.Claim(t.Context(), f.issuer.Sign(f.honestClaims("gantry-plan"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.CancelJobs(t.Context(), "k", 0); err != nil {
-		t.Fatal(err)
-	}
+	end()
 	w := runner.NewLogWriter(t.Context(), c, time.Hour, nil)
 	fmt.Fprintln(w, "still running")
 	if err := w.Close(); err != nil {
