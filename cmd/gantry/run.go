@@ -16,10 +16,13 @@ import (
 	"github.com/spf13/cobra"
 
 	gantryaws "github.com/classla/gantry/internal/aws"
+	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/redact"
 	"github.com/classla/gantry/internal/runner"
+	"github.com/classla/gantry/internal/sandbox"
+	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/terraform"
 	"github.com/classla/gantry/internal/version"
@@ -38,8 +41,8 @@ func newRun(e *env) *cobra.Command {
 		Use:   "run --job ID",
 		Short: "Execute one job inside a GitHub Actions runner",
 		Long: `Execute one job inside a GitHub Actions runner (GANTRY_EXECUTOR=actions, SPEC §7): claim it from the
-server with the run's OIDC token, run it (Terraform with the AWS role the job's environment may assume;
-the commit downloaded with GITHUB_TOKEN), stream the log and post the outcome. The server writes every
+server with the run's OIDC token, run it (Terraform, or a service's build and rollout, with the AWS role
+the job's environment may assume; the commit downloaded with GITHUB_TOKEN), stream the log and post the outcome. The server writes every
 comment, check run and deployment status; this command never writes to GitHub.
 
 It reads ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN (set by GitHub Actions for jobs
@@ -185,6 +188,9 @@ func executeClaimed(ctx context.Context, e *env, re runnerEnv, job runner.Claime
 		Terraform:   tf,
 		Workdirs:    &workdir.Manager{Root: filepath.Join(work, "work")},
 		Credentials: &webIdentity{token: token, getenv: e.getenv, redact: red},
+		// Deploys and rollbacks: Docker BuildKit when the runner has a daemon (GitHub-hosted runners do).
+		Shipper: &ship.Shipper{Builder: chooseBuilder(ctx, config.BuilderAuto, sandbox.Off(""), log),
+			Poll: config.DefaultECSPollInterval, Getenv: e.getenv, Log: log},
 	}
 	j := store.Job{ID: job.ID, NewJob: store.NewJob{Kind: job.Kind, Spec: job.Spec, Repo: job.Repo, PR: job.PR, SHA: job.SHA}}
 	return flow.Execute(ctx, deps, j, job.Input, log)

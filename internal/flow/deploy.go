@@ -138,7 +138,7 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 		err := t.reportHeld(ctx, render.DeployHeld{Service: svc.Name, Commit: s.SHA, PR: s.Number, Applies: held})
 		return deployResult{Blocked: held}, err
 	}
-	if t.Shipper == nil {
+	if t.Shipper == nil && t.Remote == nil {
 		return nil, errors.New("this server cannot build and deploy services: no image builder is configured")
 	}
 	d, err := t.Store.CreateDeployment(ctx, store.Deployment{Repo: t.Repo.String(), Service: svc.Name, SHA: s.SHA, PR: s.Number,
@@ -158,7 +158,7 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "building "+short(s.SHA), "", ""); err != nil {
 		return nil, err
 	}
-	res, shipErr := ship(ctx, t)
+	res, shipErr := shipWhere(ctx, t)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	d.Image, d.ImageDigest, d.TaskDefBefore, d.TaskDefAfter = res.Image, res.Digest, res.TaskDefBefore, res.TaskDefAfter
@@ -179,6 +179,21 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 		return nil, err
 	}
 	return deployResult{DeploymentID: d.ID}, shipErr
+}
+
+// shipWhere ships the service in this process or, with a Remote, in a runner in the service's
+// environment, which posts the ShipResult back.
+func shipWhere(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
+	if t.Remote == nil {
+		return ship(ctx, t)
+	}
+	// The allow-list is the server's: a role it refuses is never dispatched.
+	if err := t.allowRole(serviceRole(t.Spec.Service)); err != nil {
+		return ShipResult{}, err
+	}
+	var res ShipResult
+	err := t.execute(ctx, t.Spec.Service.Name, &res)
+	return res, err
 }
 
 // ship checks the repository out and hands it to the Shipper with the service's credentials.

@@ -89,6 +89,24 @@ func Execute(ctx context.Context, d Deps, j store.Job, input []byte, log *slog.L
 		r := newApplyRun(t)
 		res, runErr := r.execute(ctx, in)
 		return encodeOutcome(j, applyOutcome{Comment: r.c, Result: res}, runErr)
+	case KindDeploy:
+		t, err := remoteTask[DeploySpec](d, j, log)
+		if err != nil {
+			return nil, err
+		}
+		res, runErr := ship(ctx, t)
+		return encodeOutcome(j, res, runErr)
+	case KindRollback:
+		t, err := remoteTask[RollbackSpec](d, j, log)
+		if err != nil {
+			return nil, err
+		}
+		var in rollbackInput
+		if err := json.Unmarshal(input, &in); err != nil || in.TaskDefinition == "" {
+			return nil, fmt.Errorf("job %d: the server sent no revision to roll back to: the runner and the server run different gantry versions?", j.ID)
+		}
+		res, runErr := rollBack(ctx, t, in)
+		return encodeOutcome(j, res, runErr)
 	}
 	return nil, fmt.Errorf("job %d is a %s job, which runs in the server, not in a runner: the server and the runner run different gantry versions?", j.ID, j.Kind)
 }
@@ -96,18 +114,29 @@ func Execute(ctx context.Context, d Deps, j store.Job, input []byte, log *slog.L
 // RunnerInput is what the runner of job j needs from the store, given with its claim (nil when the
 // job's spec is all it needs): read when the runner claims the job, by whichever replica answers.
 func RunnerInput(ctx context.Context, d Deps, j store.Job) ([]byte, error) {
-	if j.Kind != KindApply {
-		return nil, nil
+	switch j.Kind {
+	case KindApply:
+		t, err := remoteTask[ApplySpec](d, j, d.Log)
+		if err != nil {
+			return nil, err
+		}
+		in, err := readApplyInput(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(in)
+	case KindRollback:
+		var s RollbackSpec
+		if err := json.Unmarshal(j.Spec, &s); err != nil {
+			return nil, fmt.Errorf("job %d (%s) has an unreadable spec: %w", j.ID, j.Kind, err)
+		}
+		target, err := d.Store.GetDeployment(ctx, s.Target)
+		if err != nil {
+			return nil, fmt.Errorf("reading deployment %d to roll back to: %w", s.Target, err)
+		}
+		return json.Marshal(rollbackInput{TaskDefinition: target.TaskDefAfter, SHA: target.SHA})
 	}
-	t, err := remoteTask[ApplySpec](d, j, d.Log)
-	if err != nil {
-		return nil, err
-	}
-	in, err := readApplyInput(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(in)
+	return nil, nil
 }
 
 // remoteTask is the task of a job a runner executes: its spec decoded, the runner's GitHub client.

@@ -177,3 +177,41 @@ func TestAMergeWhosePlanDriftedWaitsWhenARunnerPlannedIt(t *testing.T) {
 		t.Errorf("the runner applied %d plans, want none", n)
 	}
 }
+
+func TestAServiceIsDeployedAndRolledBackByRunnersInItsEnvironment(t *testing.T) {
+	t.Parallel()
+	w, r := remoteWorld(t)
+	runnerShip := &fakeShipper{result: flow.ShipResult{Image: "111111111111.dkr.ecr.us-east-1.amazonaws.com/classla-backend@sha256:4f2a",
+		Digest: "sha256:4f2a", TaskDefBefore: td + "7", TaskDefAfter: td + "8"}}
+	r.deps.Shipper, r.deps.Credentials = runnerShip, fakeCredentials{}
+	w.deps.Shipper = nil // the server builds nothing itself
+	planned(t, w, "fast", "fast")
+	w.gh.SetFile(repo, "main", ".gantry.yaml", serviceConfig)
+	// The service's earlier deployment, which /rollback returns to below.
+	if _, err := w.st.CreateDeployment(context.Background(), store.Deployment{Repo: repo, Service: "backend", SHA: strings.Repeat("a", 40),
+		PR: 1, State: store.DeploymentSuccess, TaskDefAfter: td + "7"}); err != nil {
+		t.Fatal(err)
+	}
+	w.deliver(t, "pull_request", merged(t))
+
+	if len(runnerShip.calls) != 1 || runnerShip.calls[0].SHA != mergeSHA || runnerShip.calls[0].Env["AWS_ACCESS_KEY_ID"] != "backend-key" {
+		t.Fatalf("the runner shipped %+v, want the merge commit with the service role's credentials", runnerShip.calls)
+	}
+	ds, _ := w.st.ListDeployments(context.Background(), repo, "backend", 0)
+	if len(ds) != 2 || ds[0].State != store.DeploymentSuccess || ds[0].TaskDefAfter != td+"8" || ds[0].ImageDigest != "sha256:4f2a" {
+		t.Fatalf("ledger %+v, want the runner's deployment recorded by the server", ds)
+	}
+
+	// /rollback: the runner puts revision 7 back.
+	w.gh.SetPermission(repo, "alice", "write")
+	w.deliver(t, "issue_comment", w.comment(t, "alice", "/rollback backend --to aaaaaaa"))
+	if len(runnerShip.rollbacks) != 1 || runnerShip.rollbacks[0].TaskDefinition != td+"7" || runnerShip.rollbacks[0].Env["AWS_ACCESS_KEY_ID"] != "backend-key" {
+		t.Fatalf("the runner rolled back %+v, want revision 7 with the service role", runnerShip.rollbacks)
+	}
+	if got := strings.Join(r.environments, ","); got != flow.PlanEnvironment+",production,backend,backend" {
+		t.Errorf("jobs dispatched into %q: want the plan environment, the project's, then the service's for the deploy and the rollback", got)
+	}
+	if reply := lastReply(w, 9); !strings.Contains(reply, "rolled back to `aaaaaaa`") {
+		t.Errorf("rollback reply:\n%s", reply)
+	}
+}

@@ -159,7 +159,7 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.Shipper == nil {
+	if t.Shipper == nil && t.Remote == nil {
 		return nil, errors.New("this server cannot deploy services")
 	}
 	d, err := t.Store.CreateDeployment(ctx, store.Deployment{Repo: t.Repo.String(), Service: svc.Name, SHA: target.SHA,
@@ -177,11 +177,7 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "rolling back", "", ""); err != nil {
 		return nil, err
 	}
-	env, err := t.roleEnv(ctx, serviceRole(svc), 0, target.SHA)
-	var res ShipResult
-	if err == nil {
-		res, err = t.Shipper.Rollback(ctx, RollbackRequest{Service: svc, TaskDefinition: target.TaskDefAfter, Env: env})
-	}
+	res, err := rollBack(ctx, t, rollbackInput{TaskDefinition: target.TaskDefAfter, SHA: target.SHA})
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	d.FinishedAt, d.State = time.Now().UTC(), store.DeploymentSuccess
@@ -208,4 +204,29 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 // rollbackRow is how the reply to /rollback shows a deployment.
 func rollbackRow(d store.Deployment) render.RollbackDeployment {
 	return render.RollbackDeployment{ID: d.ID, Commit: d.SHA, PR: d.PR, TaskDefinition: d.TaskDefAfter}
+}
+
+// rollbackInput is what a rollback's run needs from the store: the revision to return to and its commit.
+type rollbackInput struct {
+	TaskDefinition string `json:"task_definition"`
+	SHA            string `json:"sha"`
+}
+
+// rollBack puts the service back on in.TaskDefinition with the service's role: in this process or, with
+// a Remote, in a runner in the service's environment.
+func rollBack(ctx context.Context, t *task[RollbackSpec], in rollbackInput) (ShipResult, error) {
+	svc := t.Spec.Service
+	if t.Remote != nil {
+		if err := t.allowRole(serviceRole(svc)); err != nil {
+			return ShipResult{}, err
+		}
+		var res ShipResult
+		err := t.execute(ctx, svc.Name, &res)
+		return res, err
+	}
+	env, err := t.roleEnv(ctx, serviceRole(svc), 0, in.SHA)
+	if err != nil {
+		return ShipResult{}, err
+	}
+	return t.Shipper.Rollback(ctx, RollbackRequest{Service: svc, TaskDefinition: in.TaskDefinition, Env: env})
 }
