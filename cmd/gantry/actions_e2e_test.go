@@ -19,6 +19,7 @@ import (
 	"github.com/classla/gantry/internal/testing/awsfake"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/oidcfake"
+	"github.com/classla/gantry/internal/testing/registry"
 	"github.com/classla/gantry/internal/testing/s3fake"
 	"github.com/classla/gantry/internal/testing/sandboxtest"
 )
@@ -49,6 +50,8 @@ type actionsE2E struct {
 	issuer *oidcfake.Issuer
 	sts    *awsfake.STS
 	public string
+	// runnerEnv is more of the runners' environment.
+	runnerEnv map[string]string
 	// runners run a runner for each dispatch; false leaves dispatches unclaimed.
 	mu      sync.Mutex
 	runners bool
@@ -79,7 +82,15 @@ func freeAddr(t *testing.T) string {
 
 func startActions(t *testing.T, extra map[string]string) *actionsE2E {
 	t.Helper()
-	a := &actionsE2E{issuer: oidcfake.New(t), sts: awsfake.NewSTS(t), runners: true}
+	return startActionsWith(t, extra, nil, func(s3 *s3fake.Server, flavor string) string {
+		return s3Project(s3, flavor, "production", productionAWS)
+	})
+}
+
+// startActionsWith is startActions with more of the runners' environment and a .gantry.yaml of its own.
+func startActionsWith(t *testing.T, extra, runnerEnv map[string]string, config func(s3 *s3fake.Server, flavor string) string) *actionsE2E {
+	t.Helper()
+	a := &actionsE2E{issuer: oidcfake.New(t), sts: awsfake.NewSTS(t), runners: true, runnerEnv: runnerEnv}
 	addr := freeAddr(t)
 	a.public = "http://" + addr
 	env := map[string]string{"GANTRY_EXECUTOR": "actions", "GANTRY_ADDR": addr, "GANTRY_PUBLIC_URL": a.public,
@@ -87,9 +98,7 @@ func startActions(t *testing.T, extra map[string]string) *actionsE2E {
 	for k, v := range extra {
 		env[k] = v
 	}
-	a.e2e = startServerWith(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		return s3Project(s3, flavor, "production", productionAWS)
-	}, env, func(fake *githubfake.Server) {
+	a.e2e = startServerWith(t, "GANTRY_TERRAFORM_BIN", config, env, func(fake *githubfake.Server) {
 		fake.AddWorkflow(e2eRepo, "gantry.yml")
 		fake.OnDispatch(a.dispatched)
 	})
@@ -136,6 +145,9 @@ func (a *actionsE2E) dispatched(d githubfake.Dispatch) {
 		"GITHUB_TOKEN=" + a.gh.ActionsToken(e2eRepo), "GITHUB_API_URL=" + a.gh.URL(),
 		"GITHUB_REPOSITORY=" + e2eRepo, "GITHUB_RUN_ID=" + strconv.FormatInt(d.RunID, 10),
 		"AWS_ENDPOINT_URL_STS=" + a.sts.URL(), "AWS_REGION=us-east-1", "GANTRY_TERRAFORM_BIN=" + tf}
+	for k, v := range a.runnerEnv {
+		cmd.Env = append([]string{k + "=" + v}, cmd.Env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if os.Geteuid() == 0 {
 		// A runner is an unprivileged user, and tests never run a repository's Terraform as root.
@@ -345,5 +357,87 @@ func TestRunRefusedByTheServerExits1AndSaysWhy(t *testing.T) {
 	}
 	if strings.Contains(errOut, reqToken) {
 		t.Errorf("stderr quotes the runner's request token")
+	}
+}
+
+func TestAServiceIsDeployedAndRolledBackByRunnersEndToEnd(t *testing.T) {
+	t.Parallel()
+	reg := registry.New(t)
+	ecr := awsfake.NewECR(t, reg.Host())
+	reg.SetPassword(ecr.Password())
+	ecr.AddRepository("classla-backend")
+	base := reg.PushRandomBase(t, "node", "20-slim")
+	ecs := awsfake.NewECS(t)
+	ecs.AddService("classla-production", "classla-backend", map[string]any{
+		"family": "classla-backend", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"},
+		"cpu": "512", "memory": "1024",
+		"containerDefinitions": []map[string]any{{"name": "backend", "image": reg.Host() + "/classla-backend:old", "essential": true}},
+	})
+	ecs.Rollout("classla-production", "classla-backend", awsfake.Scenario{CompleteAfter: 2})
+	// The runners reach ECR, ECS and the registry; the server reaches none of them.
+	a := startActionsWith(t, nil, map[string]string{"AWS_ENDPOINT_URL_ECR": ecr.URL(), "AWS_ENDPOINT_URL_ECS": ecs.URL(),
+		"GANTRY_BUILDER": "oci", "GANTRY_ECS_POLL_INTERVAL": "5ms"}, func(s3 *s3fake.Server, flavor string) string {
+		return s3Project(s3, flavor, "production", productionAWS) + "services:\n  - name: backend\n    after: [production]\n    when_modified: [\"backend/**\"]\n" +
+			"    build: {context: backend, base_image: \"" + base + "\", entrypoint: [node, server.js]}\n" +
+			"    ecr_repository: classla-backend\n" +
+			"    ecs: {cluster: classla-production, service: classla-backend, container: backend}\n" +
+			"    aws: {role_arn: " + deployRole + ", region: us-east-1}\n"
+	})
+	a.sts.TrustOIDC(deployRole, a.issuer.URL(), "sts.amazonaws.com", "repo:"+e2eRepo+":environment:backend")
+
+	head, merged := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	files := map[string]string{"terraform/production/main.tf": tfFiles(1), "backend/server.js": "console.log('hi')\n"}
+	a.commit(head, files)
+	a.commit(merged, files)
+	pr := githubfake.PR{Number: 11, User: "alice", HeadSHA: head, Files: []string{"terraform/production/main.tf", "backend/server.js"}}
+	a.pullRequest("opened", pr)
+	a.projectComment(11, "production", contains("Plan: 1 to add"))
+	a.merge(pr, merged)
+	a.applyComment(11, contains("applied `bbbbbbb`"))
+
+	report := a.reply(11, "`backend` deployed `bbbbbbb`")
+	digest := reg.Digest(t, reg.Host()+"/classla-backend:"+merged)
+	if !strings.Contains(report, "@"+digest) || !strings.Contains(report, "classla-backend:1` → `classla-backend:2") {
+		t.Errorf("report does not show the image digest %s and revision 1 → 2:\n%s", digest, report)
+	}
+
+	// A second pull request changes the backend only: no plan, a deploy.
+	head2, merged2 := strings.Repeat("c", 40), strings.Repeat("e", 40)
+	files["backend/server.js"] = "console.log('hello')\n"
+	a.commit(head2, files)
+	a.commit(merged2, files)
+	pr2 := githubfake.PR{Number: 12, User: "alice", HeadSHA: head2, Files: []string{"backend/server.js"}}
+	a.pullRequest("opened", pr2)
+	a.merge(pr2, merged2)
+	a.reply(12, "`backend` deployed `eeeeeee`")
+
+	// /rollback: a runner in the service's environment puts the first deployment's revision back.
+	a.comment(12, "alice", "/rollback backend")
+	rolled := a.reply(12, "rolled back to `bbbbbbb`")
+	if !strings.Contains(rolled, "classla-backend:2") {
+		t.Errorf("rollback reply does not name revision 2:\n%s", rolled)
+	}
+	var envs []string
+	for _, d := range a.gh.Dispatches(e2eRepo) {
+		envs = append(envs, d.Inputs["environment"])
+	}
+	if got := strings.Join(envs, ","); got != "gantry-plan,production,backend,backend,backend" {
+		t.Errorf("dispatched into %s, want gantry-plan,production, then backend for two deploys and the rollback", got)
+	}
+	var got []string
+	for _, c := range a.sts.Issued() {
+		got = append(got, c.RoleARN+" by "+c.Subject)
+	}
+	want := []string{productionPlanRole + " by repo:classla/lms:environment:gantry-plan",
+		productionRole + " by repo:classla/lms:environment:production",
+		deployRole + " by repo:classla/lms:environment:backend", deployRole + " by repo:classla/lms:environment:backend",
+		deployRole + " by repo:classla/lms:environment:backend"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("STS issued:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	for _, r := range a.gh.Requests() {
+		if r.TokenKind == githubfake.TokenActions && r.Method != "GET" {
+			t.Errorf("a runner wrote to GitHub: %s %s", r.Method, r.Path)
+		}
 	}
 }

@@ -183,14 +183,23 @@ func executeClaimed(ctx context.Context, e *env, re runnerEnv, job runner.Claime
 	}
 	// AWS: this run's OIDC token for STS, whose subject names the job's environment.
 	token := gantryaws.ActionsToken{RequestURL: re.requestURL, RequestToken: re.requestToken, Audience: gantryaws.STSAudience, Redact: red}
+	builder, poll := config.BuilderAuto, config.DefaultECSPollInterval
+	if b := e.getenv("GANTRY_BUILDER"); b != "" {
+		builder = b
+	}
+	if v := e.getenv("GANTRY_ECS_POLL_INTERVAL"); v != "" {
+		if poll, err = time.ParseDuration(v); err != nil || poll <= 0 {
+			return nil, fmt.Errorf("GANTRY_ECS_POLL_INTERVAL %q is not a positive duration: set it like 15s", v)
+		}
+	}
 	deps := flow.Deps{
 		GitHub:      func(int64) flow.GitHub { return ghc },
 		Terraform:   tf,
 		Workdirs:    &workdir.Manager{Root: filepath.Join(work, "work")},
 		Credentials: &webIdentity{token: token, getenv: e.getenv, redact: red},
-		// Deploys and rollbacks: Docker BuildKit when the runner has a daemon (GitHub-hosted runners do).
-		Shipper: &ship.Shipper{Builder: chooseBuilder(ctx, config.BuilderAuto, sandbox.Off(""), log),
-			Poll: config.DefaultECSPollInterval, Getenv: e.getenv, Log: log},
+		// Deploys and rollbacks: Docker BuildKit when the runner has a daemon (GitHub-hosted runners do), unless
+		// GANTRY_BUILDER says otherwise.
+		Shipper: &ship.Shipper{Builder: chooseBuilder(ctx, builder, sandbox.Off(""), log), Poll: poll, Getenv: e.getenv, Log: log},
 	}
 	j := store.Job{ID: job.ID, NewJob: store.NewJob{Kind: job.Kind, Spec: job.Spec, Repo: job.Repo, PR: job.PR, SHA: job.SHA}}
 	return flow.Execute(ctx, deps, j, job.Input, log)
