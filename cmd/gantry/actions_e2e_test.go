@@ -19,7 +19,6 @@ import (
 	"github.com/classla/gantry/internal/testing/awsfake"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/oidcfake"
-	"github.com/classla/gantry/internal/testing/registry"
 	"github.com/classla/gantry/internal/testing/s3fake"
 	"github.com/classla/gantry/internal/testing/sandboxtest"
 )
@@ -362,18 +361,7 @@ func TestRunRefusedByTheServerExits1AndSaysWhy(t *testing.T) {
 
 func TestAServiceIsDeployedAndRolledBackByRunnersEndToEnd(t *testing.T) {
 	t.Parallel()
-	reg := registry.New(t)
-	ecr := awsfake.NewECR(t, reg.Host())
-	reg.SetPassword(ecr.Password())
-	ecr.AddRepository("classla-backend")
-	base := reg.PushRandomBase(t, "node", "20-slim")
-	ecs := awsfake.NewECS(t)
-	ecs.AddService("classla-production", "classla-backend", map[string]any{
-		"family": "classla-backend", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"},
-		"cpu": "512", "memory": "1024",
-		"containerDefinitions": []map[string]any{{"name": "backend", "image": reg.Host() + "/classla-backend:old", "essential": true}},
-	})
-	ecs.Rollout("classla-production", "classla-backend", awsfake.Scenario{CompleteAfter: 2})
+	reg, ecr, ecs, base := backendWorld(t)
 	// The runners reach ECR, ECS and the registry; the server reaches none of them.
 	a := startActionsWith(t, nil, map[string]string{"AWS_ENDPOINT_URL_ECR": ecr.URL(), "AWS_ENDPOINT_URL_ECS": ecs.URL(),
 		"GANTRY_BUILDER": "oci", "GANTRY_ECS_POLL_INTERVAL": "5ms"}, func(s3 *s3fake.Server, flavor string) string {

@@ -17,20 +17,28 @@ const deployRole = "arn:aws:iam::111111111111:role/gantry-deploy-backend"
 
 // The whole path with the fakes: a merge applies the infrastructure, then the backend is built
 // onto its base image, pushed to the registry behind ECR and rolled out on ECS.
-func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
-	t.Parallel()
-	reg := registry.New(t)
-	ecr := awsfake.NewECR(t, reg.Host())
+// backendWorld is the registry, ECR and ECS of the service backend: its repository classla-backend, a
+// base image, and the ECS service running revision 1, whose rollouts complete at the second poll.
+func backendWorld(t *testing.T) (reg *registry.Registry, ecr *awsfake.ECR, ecs *awsfake.ECS, base string) {
+	t.Helper()
+	reg = registry.New(t)
+	ecr = awsfake.NewECR(t, reg.Host())
 	reg.SetPassword(ecr.Password())
 	ecr.AddRepository("classla-backend")
-	base := reg.PushRandomBase(t, "node", "20-slim")
-	ecs := awsfake.NewECS(t)
+	base = reg.PushRandomBase(t, "node", "20-slim")
+	ecs = awsfake.NewECS(t)
 	ecs.AddService("classla-production", "classla-backend", map[string]any{
 		"family": "classla-backend", "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"},
 		"cpu": "512", "memory": "1024",
 		"containerDefinitions": []map[string]any{{"name": "backend", "image": reg.Host() + "/classla-backend:old", "essential": true}},
 	})
 	ecs.Rollout("classla-production", "classla-backend", awsfake.Scenario{CompleteAfter: 2})
+	return reg, ecr, ecs, base
+}
+
+func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
+	t.Parallel()
+	reg, ecr, ecs, base := backendWorld(t)
 	sts := awsfake.NewSTS(t)
 	sts.AllowRole(productionPlanRole, webToken)
 	sts.AllowRole(productionRole, webToken)
