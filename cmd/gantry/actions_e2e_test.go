@@ -365,11 +365,7 @@ func TestAServiceIsDeployedAndRolledBackByRunnersEndToEnd(t *testing.T) {
 	// The runners reach ECR, ECS and the registry; the server reaches none of them.
 	a := startActionsWith(t, nil, map[string]string{"AWS_ENDPOINT_URL_ECR": ecr.URL(), "AWS_ENDPOINT_URL_ECS": ecs.URL(),
 		"GANTRY_BUILDER": "oci", "GANTRY_ECS_POLL_INTERVAL": "5ms"}, func(s3 *s3fake.Server, flavor string) string {
-		return s3Project(s3, flavor, "production", productionAWS) + "services:\n  - name: backend\n    after: [production]\n    when_modified: [\"backend/**\"]\n" +
-			"    build: {context: backend, base_image: \"" + base + "\", entrypoint: [node, server.js]}\n" +
-			"    ecr_repository: classla-backend\n" +
-			"    ecs: {cluster: classla-production, service: classla-backend, container: backend}\n" +
-			"    aws: {role_arn: " + deployRole + ", region: us-east-1}\n"
+		return s3Project(s3, flavor, "production", productionAWS) + backendService(base)
 	})
 	a.sts.TrustOIDC(deployRole, a.issuer.URL(), "sts.amazonaws.com", "repo:"+e2eRepo+":environment:backend")
 

@@ -36,6 +36,15 @@ func backendWorld(t *testing.T) (reg *registry.Registry, ecr *awsfake.ECR, ecs *
 	return reg, ecr, ecs, base
 }
 
+// backendService is the .gantry.yaml services block of backend, built on base and deployed after production.
+func backendService(base string) string {
+	return "services:\n  - name: backend\n    after: [production]\n    when_modified: [\"backend/**\"]\n" +
+		"    build: {context: backend, base_image: \"" + base + "\", entrypoint: [node, server.js]}\n" +
+		"    ecr_repository: classla-backend\n" +
+		"    ecs: {cluster: classla-production, service: classla-backend, container: backend}\n" +
+		"    aws: {role_arn: " + deployRole + ", region: us-east-1}\n"
+}
+
 func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
 	t.Parallel()
 	reg, ecr, ecs, base := backendWorld(t)
@@ -47,11 +56,7 @@ func TestAMergeAppliesThenBuildsPushesAndDeploysEndToEnd(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	writeFile(t, tokenFile, webToken)
 	e := startServerEnv(t, "GANTRY_TERRAFORM_BIN", func(s3 *s3fake.Server, flavor string) string {
-		return s3Project(s3, flavor, "production", productionAWS) + "services:\n  - name: backend\n    after: [production]\n    when_modified: [\"backend/**\"]\n" +
-			"    build: {context: backend, base_image: \"" + base + "\", entrypoint: [node, server.js]}\n" +
-			"    ecr_repository: classla-backend\n" +
-			"    ecs: {cluster: classla-production, service: classla-backend, container: backend}\n" +
-			"    aws: {role_arn: " + deployRole + ", region: us-east-1}\n"
+		return s3Project(s3, flavor, "production", productionAWS) + backendService(base)
 	}, map[string]string{
 		"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL(),
 		"AWS_ENDPOINT_URL_ECR": ecr.URL(), "AWS_ENDPOINT_URL_ECS": ecs.URL(),

@@ -107,6 +107,15 @@ func runJob(ctx context.Context, e *env, ref, server string) error {
 	red := redact.New()
 	red.Add(re.requestToken)
 	red.Add(re.githubToken)
+	if err := runClaimed(ctx, e, re, ref, red); err != nil {
+		// Printed to the run's log, which anyone who can read the repository sees: without a secret in it.
+		return errors.New(red.String(err.Error()))
+	}
+	return nil
+}
+
+// runClaimed is runJob once its environment is read: the claim, the run, the report.
+func runClaimed(ctx context.Context, e *env, re runnerEnv, ref string, red *redact.Filter) error {
 	console := slog.New(redact.Handler(slog.NewTextHandler(e.stderr, nil), red))
 
 	// The claim: the run's OIDC token, with the server's URL as its audience, is the runner's identity.

@@ -243,9 +243,7 @@ func actionsExecutor(s *config.Server, app *gh.App, deps flow.Deps, log *slog.Lo
 	api := &runner.API{
 		Store:    deps.Store,
 		Verifier: runner.NewVerifier(s.ActionsOIDCIssuer, &http.Client{Timeout: 30 * time.Second}),
-		Expect: func(j store.Job, rj store.RunnerJob) (runner.Expect, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
+		Expect: func(ctx context.Context, j store.Job, rj store.RunnerJob) (runner.Expect, error) {
 			return ex.Expect(ctx, s.PublicURL, j, rj)
 		},
 		Input: func(ctx context.Context, j store.Job) (json.RawMessage, error) {

@@ -259,13 +259,12 @@ func readApplyInput(ctx context.Context, t *task[ApplySpec]) (applyInput, error)
 // outcome into the comment.
 func (r *applyRun) runRemote(ctx context.Context) (applyResult, error) {
 	t, p := r.t, r.t.Spec.Project
-	// The allow-list is the server's: a role it refuses is never dispatched.
-	if err := t.allowRole(projectRole(p, phaseApply)); err != nil {
+	var out applyOutcome
+	err := t.remotely(ctx, projectRole(p, phaseApply), p.Name, &out)
+	if errors.Is(err, ErrRoleNotAllowed) {
 		r.c.Error = wordwrap.WrapString(err.Error(), 100)
 		return applyResult{}, err
 	}
-	var out applyOutcome
-	err := t.execute(ctx, p.Name, &out)
 	c := out.Comment
 	r.c.Tool, r.c.TerraformVersion, r.c.Duration, r.c.Output = c.Tool, c.TerraformVersion, c.Duration, c.Output
 	r.c.Error, r.c.Hold, r.c.Unplanned = c.Error, c.Hold, c.Unplanned

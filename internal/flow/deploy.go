@@ -187,12 +187,8 @@ func shipWhere(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 	if t.Remote == nil {
 		return ship(ctx, t)
 	}
-	// The allow-list is the server's: a role it refuses is never dispatched.
-	if err := t.allowRole(serviceRole(t.Spec.Service)); err != nil {
-		return ShipResult{}, err
-	}
 	var res ShipResult
-	err := t.execute(ctx, t.Spec.Service.Name, &res)
+	err := t.remotely(ctx, serviceRole(t.Spec.Service), t.Spec.Service.Name, &res)
 	return res, err
 }
 

@@ -205,12 +205,11 @@ func executePlan(ctx context.Context, t *task[PlanSpec]) (planRun, error) {
 	if t.Remote == nil {
 		return planTerraform(ctx, t)
 	}
-	// The allow-list is the server's: a role it refuses is never dispatched.
-	if err := t.allowRole(projectRole(t.Spec.Project, phasePlan)); err != nil {
+	var run planRun
+	err := t.remotely(ctx, projectRole(t.Spec.Project, phasePlan), PlanEnvironment, &run)
+	if errors.Is(err, ErrRoleNotAllowed) {
 		return planRun{Failure: wordwrap.WrapString(err.Error(), 100)}, err
 	}
-	var run planRun
-	err := t.execute(ctx, PlanEnvironment, &run)
 	if err != nil && run.Failure == "" && !run.NotStarted {
 		// The runner posted nothing (it never claimed the job, or died): the comment says why.
 		run.Failure = err.Error()

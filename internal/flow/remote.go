@@ -42,8 +42,12 @@ func notStarted(err error) bool {
 	return errors.As(err, &re) && !re.Started
 }
 
-// execute runs the job's code with t.Remote in environment and decodes its outcome into out.
-func (t *task[S]) execute(ctx context.Context, environment string, out any) error {
+// remotely runs the job's code with t.Remote in environment, assuming r there, and decodes its outcome
+// into out. The allow-list is the server's: a role it refuses is never dispatched.
+func (t *task[S]) remotely(ctx context.Context, r role, environment string, out any) error {
+	if err := t.allowRole(r); err != nil {
+		return err
+	}
 	return t.Remote.Execute(ctx, t.Job, environment, out)
 }
 

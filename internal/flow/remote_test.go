@@ -215,3 +215,19 @@ func TestAServiceIsDeployedAndRolledBackByRunnersInItsEnvironment(t *testing.T) 
 		t.Errorf("rollback reply:\n%s", reply)
 	}
 }
+
+func TestARoleTheAllowListRefusesIsNeverDispatched(t *testing.T) {
+	t.Parallel()
+	w, r := remoteWorld(t)
+	natProject(w)
+	w.gh.SetFile(repo, "main", ".gantry.yaml", "version: 1\nprojects:\n  - name: network\n    dir: net\n"+
+		"    aws: {plan_role_arn: \"arn:aws:iam::999999999999:role/admin-plan\", role_arn: \"arn:aws:iam::999999999999:role/admin\", region: us-east-1}\n")
+	w.deps.Policy.RoleAllowed = func(string, string) bool { return false }
+	w.deliver(t, "pull_request", prOpened(t, 9))
+	if len(r.environments) != 0 {
+		t.Errorf("dispatched into %v: a role the allow-list refuses must not reach a runner", r.environments)
+	}
+	if got := w.replies(t, 9); len(got) != 1 || !strings.Contains(got[0], "GANTRY_ROLE_ALLOWLIST") || !strings.Contains(got[0], "admin-plan") {
+		t.Errorf("comments %q, want the plan comment naming the refused role and GANTRY_ROLE_ALLOWLIST", got)
+	}
+}

@@ -83,9 +83,8 @@ func (t *task[S]) roleEnv(ctx context.Context, r role, pr int, sha string) (map[
 	if r.arn == "" {
 		return nil, nil
 	}
-	if allowed := t.Policy.RoleAllowed; allowed != nil && !allowed(t.Repo.String(), r.arn) {
-		t.Log.Warn("role refused by GANTRY_ROLE_ALLOWLIST", "role", r.arn, "phase", r.phase, "for", r.owner)
-		return nil, &roleRefusal{repo: t.Repo.String(), r: r}
+	if err := t.allowRole(r); err != nil {
+		return nil, err
 	}
 	if t.Credentials == nil {
 		return nil, fmt.Errorf("%s has %s %s, but this server has no web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE",

@@ -217,11 +217,8 @@ type rollbackInput struct {
 func rollBack(ctx context.Context, t *task[RollbackSpec], in rollbackInput) (ShipResult, error) {
 	svc := t.Spec.Service
 	if t.Remote != nil {
-		if err := t.allowRole(serviceRole(svc)); err != nil {
-			return ShipResult{}, err
-		}
 		var res ShipResult
-		err := t.execute(ctx, svc.Name, &res)
+		err := t.remotely(ctx, serviceRole(svc), svc.Name, &res)
 		return res, err
 	}
 	env, err := t.roleEnv(ctx, serviceRole(svc), 0, in.SHA)

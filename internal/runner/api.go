@@ -43,7 +43,7 @@ type API struct {
 	// Expect says what a claim token must hold for a job: the repository, its default branch, the workflow
 	// file and the server's URL come from the server's settings and the installation, the environment from the
 	// dispatch. An error answers 500.
-	Expect func(job store.Job, rj store.RunnerJob) (Expect, error)
+	Expect func(ctx context.Context, job store.Job, rj store.RunnerJob) (Expect, error)
 	// Input, when set, gives what the runner of a job needs from the store besides its spec (the plan an apply
 	// must match, the saved plan it applies); it is read at the claim, by whichever replica answers. An error
 	// answers 500 and leaves the job unclaimed.
@@ -170,7 +170,7 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref, token, rj, job := c.ref, c.token, c.rj, c.job
-	want, err := a.Expect(job, rj)
+	want, err := a.Expect(r.Context(), job, rj)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "the server cannot tell what identity this job needs")
 		return

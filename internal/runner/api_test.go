@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,7 +54,7 @@ func newAPIFixture(t testing.TB, configure ...func(*runner.API)) *apiFixture {
 	api := &runner.API{
 		Store:    s,
 		Verifier: runner.NewVerifier(iss.URL(), iss.Client()),
-		Expect: func(job store.Job, rj store.RunnerJob) (runner.Expect, error) {
+		Expect: func(_ context.Context, job store.Job, rj store.RunnerJob) (runner.Expect, error) {
 			return runner.Expect{Audience: apiAudience, Repository: job.Repo, RepositoryID: apiRepoID,
 				DefaultBranch: apiBranch, WorkflowFile: apiWorkflow, Environment: rj.Environment}, nil
 		},

@@ -209,3 +209,23 @@ func TestExecutorTakesUpAJobDispatchedBeforeARestart(t *testing.T) {
 		t.Errorf("%d dispatches, want 1", n)
 	}
 }
+
+func TestExecutorRefusesAnOutcomeItCannotRead(t *testing.T) {
+	t.Parallel()
+	f := newExecutorFixture(t)
+	j := f.job()
+	done, _ := f.execute(t.Context(), j)
+	rj := f.dispatched(j)
+	if err := f.store.ClaimRunnerJob(t.Context(), rj.Ref, "hash"); err != nil {
+		t.Fatal(err)
+	}
+	// A runner (the pull request's code ran there) posts an outcome of the wrong shape.
+	if err := f.store.ReportRunnerJob(t.Context(), rj.Ref, "hash", []byte(`{"plan":["not","text"]}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	f.ex.Wake(j.ID)
+	re := remoteError(t, wait(t, done))
+	if !re.Started || !strings.Contains(re.Reason, "cannot be read") {
+		t.Errorf("RemoteError{Started: %v, %q}: want started, saying the result cannot be read", re.Started, re.Reason)
+	}
+}
