@@ -35,6 +35,10 @@ func routeWorkflowRun(in *Intake, ev any) ([]store.NewJob, string, error) {
 		if e.GetAction() != "completed" {
 			return nil, "workflow_run " + e.GetAction() + ": only completed runs matter", nil
 		}
+		if r.GetEvent() != "workflow_dispatch" {
+			// gantry only ever dispatches: a push's or a pull request's CI run is not one of its runs.
+			return nil, "workflow run started by " + r.GetEvent() + ", not by a dispatch", nil
+		}
 		s = RunCompletedSpec{RunID: r.GetID(), Conclusion: r.GetConclusion(), URL: r.GetHTMLURL()}
 	case *github.WorkflowJobEvent:
 		j := e.GetWorkflowJob()
