@@ -152,6 +152,31 @@ type Store interface {
 	SaveInstallation(ctx context.Context, in Installation) error
 	DeleteInstallation(ctx context.Context, id int64) error
 	ListInstallations(ctx context.Context) ([]Installation, error)
+
+	// AddSigningKey stores k, the key of generation k.Generation, unless a key of that
+	// generation is stored: then it stores nothing and returns the stored key with an error
+	// wrapping ErrDuplicate, so of several processes rotating at once exactly one adds the
+	// generation and the others learn which key won. CreatedAt is set by the store.
+	AddSigningKey(ctx context.Context, k SigningKey) (SigningKey, error)
+	// SigningKeys returns every stored signing key, oldest generation first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// DeleteSigningKeys removes the keys of generations below generation.
+	DeleteSigningKeys(ctx context.Context, below int64) error
+}
+
+// SigningKey is a key gantry signs its workload identity tokens with (SPEC §10). The store
+// keeps Sealed as given: the private key encrypted by its caller, never in clear.
+type SigningKey struct {
+	// Generation numbers the keys 1, 2, …: each rotation adds the next one.
+	Generation int64
+	// ID is the key's "kid" in tokens and the JWKS.
+	ID string
+	// Sealed is the encrypted private key.
+	Sealed []byte
+	// ActiveFrom is when the key starts signing; until then it is only published, so that
+	// verifiers holding a cached key set learn it before its first token.
+	ActiveFrom time.Time
+	CreatedAt  time.Time
 }
 
 // Delivery is one webhook delivery as GitHub sent it.

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"deployments", deploymentCases},
 		{"installations", installationCases},
 		{"runner jobs", runnerCases},
+		{"signing keys", signingKeyCases},
 		{"health", []contractCase{{"an open store answers Ping", ping}}},
 	}
 	for _, g := range groups {

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/classla/gantry/internal/store"
+)
+
+const signingKeyColumns = "generation, kid, sealed, active_from, created_at"
+
+func scanSigningKey(r rowScanner) (store.SigningKey, error) {
+	var k store.SigningKey
+	err := r.Scan(&k.Generation, &k.ID, &k.Sealed, timeCol{&k.ActiveFrom}, timeCol{&k.CreatedAt})
+	return k, err
+}
+
+// AddSigningKey stores k unless its generation is taken; the primary key decides, so this
+// holds across processes.
+func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) (store.SigningKey, error) {
+	if k.Generation < 1 || k.ID == "" || len(k.Sealed) == 0 {
+		return store.SigningKey{}, fmt.Errorf("add signing key: generation %d, kid %q, %d sealed bytes: each is required",
+			k.Generation, k.ID, len(k.Sealed))
+	}
+	var out store.SigningKey
+	var dup error
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = scanSigningKey(tx.QueryRowContext(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (generation) DO NOTHING RETURNING `+signingKeyColumns,
+			k.Generation, k.ID, k.Sealed, micros(k.ActiveFrom), micros(now())))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		out, err = scanSigningKey(tx.QueryRowContext(ctx, "SELECT "+signingKeyColumns+" FROM signing_keys WHERE generation = ?",
+			k.Generation))
+		if err != nil {
+			return err
+		}
+		dup = fmt.Errorf("signing key generation %d is key %s: %w", k.Generation, out.ID, store.ErrDuplicate)
+		return nil
+	})
+	if err != nil {
+		return store.SigningKey{}, fmt.Errorf("add signing key %d: %w", k.Generation, err)
+	}
+	return out, dup
+}
+
+// SigningKeys returns every signing key, oldest generation first.
+func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+signingKeyColumns+" FROM signing_keys ORDER BY generation")
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []store.SigningKey
+	for rows.Next() {
+		k, err := scanSigningKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list signing keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteSigningKeys removes the keys of generations below below.
+func (s *Store) DeleteSigningKeys(ctx context.Context, below int64) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM signing_keys WHERE generation < ?", below); err != nil {
+			return fmt.Errorf("delete signing keys below generation %d: %w", below, err)
+		}
+		return nil
+	})
+}
