@@ -20,6 +20,7 @@ import (
 	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	gh "github.com/classla/gantry/internal/github"
+	"github.com/classla/gantry/internal/identity"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/metrics"
 	"github.com/classla/gantry/internal/redact"
@@ -141,9 +142,19 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	log.Info("price catalog", "effective_date", catalog.EffectiveDate)
 
 	var creds flow.Credentials
-	if token, err := gantryaws.TokenSourceFromEnv(e.getenv, red); err == nil {
+	var issuer *identity.Issuer
+	switch token, err := gantryaws.TokenSourceFromEnv(e.getenv, red); {
+	case s.WorkloadIdentity:
+		if issuer, err = startIssuer(ctx, s, st, red, log); err != nil {
+			return err
+		}
+		creds = &webIdentity{issuer: issuer, getenv: e.getenv, redact: red}
+		if e.getenv("AWS_WEB_IDENTITY_TOKEN_FILE") != "" {
+			log.Warn("AWS_WEB_IDENTITY_TOKEN_FILE is not used: GANTRY_WORKLOAD_IDENTITY=on signs a token per job instead")
+		}
+	case err == nil:
 		creds = &webIdentity{token: token, getenv: e.getenv, redact: red}
-	} else {
+	default:
 		log.Warn("no web identity token: projects and services with an aws.role_arn cannot run", "reason", err.Error())
 	}
 
@@ -180,8 +191,12 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		Observer: m,
 		Queued:   pool.Wake,
 	}
+	var identityAPI http.Handler
+	if issuer != nil {
+		identityAPI = issuer.Handler()
+	}
 	srv := &http.Server{
-		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Runner: runnerAPI, Log: log,
+		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Runner: runnerAPI, Identity: identityAPI, Log: log,
 			Version: version.Get().String(), Warnings: warnings}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -281,22 +296,49 @@ func openStore(ctx context.Context, s *config.Server) (st store.Store, singleRep
 	return nil, false, &usageError{fmt.Errorf("GANTRY_DATABASE_URL %q: use sqlite://PATH or postgres://…", s.DatabaseURL)}
 }
 
-// webIdentity assumes the roles of projects and services with the server's web identity token
+// webIdentity assumes the roles of projects and services by web identity: with a token gantry
+// signs for the session (GANTRY_WORKLOAD_IDENTITY=on), or else the server's one token
 // (AWS_WEB_IDENTITY_TOKEN_FILE, or GitHub Actions' OIDC token in a runner).
 type webIdentity struct {
+	issuer *identity.Issuer // nil: token
 	token  gantryaws.TokenSource
 	getenv func(string) string
 	redact *redact.Filter
 }
 
 // Env implements flow.Credentials.
-func (w *webIdentity) Env(ctx context.Context, role config.AWS, repo, ref, name string) (map[string]string, error) {
-	p, err := gantryaws.NewProvider(ctx, gantryaws.Options{RoleARN: role.RoleARN, Region: role.Region,
-		SessionName: gantryaws.SessionName(repo, ref, name), Token: w.token, Getenv: w.getenv, Redact: w.redact})
+func (w *webIdentity) Env(ctx context.Context, s flow.Session) (map[string]string, error) {
+	token := w.token
+	if w.issuer != nil {
+		token = identity.TokenSource{Issuer: w.issuer, Claims: identity.Claims{
+			Subject: identity.Subject(s.Repo, s.Owner, s.Name, s.Phase), Repository: s.Repo,
+			PullRequest: s.PR, SHA: s.SHA, JobID: s.JobID}}
+	}
+	_, repoName, _ := strings.Cut(s.Repo, "/")
+	p, err := gantryaws.NewProvider(ctx, gantryaws.Options{RoleARN: s.Role.RoleARN, Region: s.Role.Region,
+		SessionName: gantryaws.SessionName(repoName, s.Ref(), s.Name), Token: token, Getenv: w.getenv, Redact: w.redact})
 	if err != nil {
 		return nil, err
 	}
 	return p.Env(ctx)
+}
+
+// startIssuer makes this server the OIDC issuer of its jobs' tokens at GANTRY_PUBLIC_URL, with
+// keys sealed under the GitHub App's private key, and makes sure a key can sign before serving.
+func startIssuer(ctx context.Context, s *config.Server, st store.Store, red *redact.Filter, log *slog.Logger) (*identity.Issuer, error) {
+	sealing, err := identity.SecretFromPEM(s.PrivateKey)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	issuer, err := identity.New(identity.Config{URL: s.PublicURL, Keys: st, Secret: sealing, Redact: red, Log: log})
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if err := issuer.Start(ctx); err != nil {
+		return nil, err
+	}
+	log.Info("workload identity", "issuer", issuer.URL(), "discovery", issuer.URL()+identity.DiscoveryPath)
+	return issuer, nil
 }
 
 // chooseBuilder picks the image builder of GANTRY_BUILDER: docker (BuildKit) when asked for or,

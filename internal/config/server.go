@@ -46,6 +46,9 @@ type Server struct {
 	ActionsOIDCIssuer string
 	// ActionsClaimTimeout fails a dispatched job that no runner claimed in time.
 	ActionsClaimTimeout time.Duration
+	// WorkloadIdentity makes the server an OIDC issuer at PublicURL that signs a token per job
+	// for AWS (GANTRY_WORKLOAD_IDENTITY=on, SPEC §10).
+	WorkloadIdentity bool
 
 	bound []*boundSetting // flags registered by BindFlags, for Finish to report bad env values
 }
@@ -171,6 +174,7 @@ func (s Server) LogValue() slog.Value {
 		slog.String("actions_workflow", s.ActionsWorkflow),
 		slog.String("actions_oidc_issuer", s.ActionsOIDCIssuer),
 		slog.Duration("actions_claim_timeout", s.ActionsClaimTimeout),
+		slog.Bool("workload_identity", s.WorkloadIdentity),
 	)
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/classla/gantry/internal/identity"
 )
 
 // SettingError is one server setting that is missing or wrong. Its text names the
@@ -99,6 +101,17 @@ func (c *checker) checkServing() {
 			break
 		}
 		s.PublicURL = strings.TrimSuffix(u.String(), "/")
+	}
+	switch {
+	case !s.WorkloadIdentity || c.broken["GANTRY_PUBLIC_URL"]:
+	case s.PublicURL == "":
+		c.add("GANTRY_PUBLIC_URL", "public-url", "is empty",
+			"GANTRY_WORKLOAD_IDENTITY=on needs it: set it to the https URL AWS fetches gantry's signing keys from, or set GANTRY_WORKLOAD_IDENTITY=off", nil)
+	default:
+		if _, err := identity.IssuerURL(s.PublicURL); err != nil {
+			c.add("GANTRY_PUBLIC_URL", "public-url", err.Error(),
+				"set it to the https URL AWS reaches this server at (its /.well-known/ paths must be public), or set GANTRY_WORKLOAD_IDENTITY=off", nil)
+		}
 	}
 }
 

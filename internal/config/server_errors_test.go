@@ -97,6 +97,20 @@ func TestFinishReportsEveryProblemAtOnce(t *testing.T) {
 			`GANTRY_ACTIONS_CLAIM_TIMEOUT (--actions-claim-timeout) 0s is not a positive duration: set it like 15m`,
 		},
 	}, {
+		name: "workload identity without a public URL",
+		env:  validEnv(t).with("GANTRY_WORKLOAD_IDENTITY", "on"),
+		want: []string{"GANTRY_PUBLIC_URL (--public-url) is empty: GANTRY_WORKLOAD_IDENTITY=on needs it: " +
+			"set it to the https URL AWS fetches gantry's signing keys from, or set GANTRY_WORKLOAD_IDENTITY=off"},
+	}, {
+		name: "workload identity on a plain http URL that AWS cannot use",
+		env:  validEnv(t).with("GANTRY_WORKLOAD_IDENTITY", "on", "GANTRY_PUBLIC_URL", "http://gantry.example.com"),
+		want: []string{`GANTRY_PUBLIC_URL (--public-url) GANTRY_PUBLIC_URL "http://gantry.example.com" is http: with GANTRY_WORKLOAD_IDENTITY=on it must be https, because AWS fetches the issuer's keys over HTTPS only: ` +
+			"set it to the https URL AWS reaches this server at (its /.well-known/ paths must be public), or set GANTRY_WORKLOAD_IDENTITY=off"},
+	}, {
+		name: "workload identity neither on nor off",
+		env:  validEnv(t).with("GANTRY_WORKLOAD_IDENTITY", "true"),
+		want: []string{`GANTRY_WORKLOAD_IDENTITY (--workload-identity) "true" is neither on nor off: set it to on or off`},
+	}, {
 		name: "a public URL without a scheme",
 		env:  validEnv(t).with("GANTRY_PUBLIC_URL", "gantry.example.com"),
 		want: []string{`GANTRY_PUBLIC_URL (--public-url) "gantry.example.com" is not an absolute http(s) URL: set it like https://gantry.example.com`},

@@ -97,7 +97,11 @@ func (s *Server) BindFlags(fs *pflag.FlagSet, getenv func(string) string) {
 	s.bind(fs, getenv, "GANTRY_ACTIONS_CLAIM_TIMEOUT", "actions-claim-timeout", DefaultActionsClaimTimeout.String(),
 		"how long a dispatched job may wait for a runner to claim it before it fails",
 		"a duration such as 15m", durationSetter(&s.ActionsClaimTimeout))
+	s.bind(fs, getenv, "GANTRY_WORKLOAD_IDENTITY", "workload-identity", "off",
+		"on: the server is an OIDC issuer at GANTRY_PUBLIC_URL and signs a token per job for AWS",
+		"on or off", onOffSetter(&s.WorkloadIdentity))
 	fs.Lookup("allow-fork-prs").NoOptDefVal = "true"
+	fs.Lookup("workload-identity").NoOptDefVal = "on"
 	// The flag help shows the default; the database URL may carry a password.
 	fs.Lookup("database-url").DefValue = redactURL(fs.Lookup("database-url").DefValue)
 }
@@ -164,6 +168,26 @@ func boolSetter(p *bool) setter {
 			return fmt.Errorf("%q is not true or false", v)
 		}
 		*p = b
+		return nil
+	}}
+}
+
+// onOffSetter parses on or off, the words SPEC §2 uses for switches.
+func onOffSetter(p *bool) setter {
+	return setter{typ: "on|off", show: func() string {
+		if *p {
+			return "on"
+		}
+		return "off"
+	}, parse: func(v string) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "on":
+			*p = true
+		case "off":
+			*p = false
+		default:
+			return fmt.Errorf("%q is neither on nor off", v)
+		}
 		return nil
 	}}
 }

@@ -137,6 +137,7 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 		"GANTRY_ACTIONS_WORKFLOW":      "deploy-infra.yaml",
 		"GANTRY_ACTIONS_OIDC_ISSUER":   "https://ghe.example.com/_services/token/",
 		"GANTRY_ACTIONS_CLAIM_TIMEOUT": "5m",
+		"GANTRY_WORKLOAD_IDENTITY":     "On",
 	}
 	t.Run("from the environment alone", func(t *testing.T) {
 		t.Parallel()
@@ -170,6 +171,7 @@ func TestEnvironmentSetsAndFlagsOverride(t *testing.T) {
 			ActionsWorkflow:     "deploy-infra.yaml",
 			ActionsOIDCIssuer:   "https://ghe.example.com/_services/token", // compared with tokens' iss, which has none
 			ActionsClaimTimeout: 5 * time.Minute,
+			WorkloadIdentity:    true,
 		}
 		if diff := cmp.Diff(want, *s, cmp.AllowUnexported(Server{}), ignoreBound); diff != "" {
 			t.Errorf("settings (-want +got):\n%s", diff)

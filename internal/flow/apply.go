@@ -50,10 +50,33 @@ type ApplySpec struct {
 }
 
 // Credentials turns a role into the environment of one run, by web identity; internal/aws
-// implements it. role holds the one role picked for the run's phase (RoleARN) and its region;
-// the session is named after repo, ref (a pull request or a commit) and the project or service.
+// implements it, with the server's token or one gantry signs for the session (SPEC §10).
 type Credentials interface {
-	Env(ctx context.Context, role config.AWS, repo, ref, name string) (map[string]string, error)
+	Env(ctx context.Context, s Session) (map[string]string, error)
+}
+
+// Session is one run's assumption of a role: the role picked for the run's phase, and whom the
+// run is for, which names the AWS session and fills the claims of a workload identity token.
+type Session struct {
+	// Role holds the one role picked for the phase (RoleARN) and its region; nothing else.
+	Role config.AWS
+	// Repo is OWNER/REPO; PR the pull request (0 for a commit without one); SHA the commit.
+	Repo  string
+	PR    int
+	SHA   string
+	JobID int64
+	// Owner is "project" or "service", Name its name in .gantry.yaml.
+	Owner, Name string
+	// Phase is "plan", "apply" or "deploy" (SPEC §10's token subjects).
+	Phase string
+}
+
+// Ref names what the session runs: "pr7", or the short commit without a pull request.
+func (s Session) Ref() string {
+	if s.PR != 0 {
+		return fmt.Sprintf("pr%d", s.PR)
+	}
+	return short(s.SHA)
 }
 
 // applyMutex makes the applies of one project run one at a time, across pull requests and replicas.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	"github.com/classla/gantry/internal/store"
 )
@@ -137,6 +136,6 @@ func TestAServiceIsNotDeployedWhenItsApplyWaits(t *testing.T) {
 // fakeCredentials hands out a fixed key per role name.
 type fakeCredentials struct{}
 
-func (fakeCredentials) Env(_ context.Context, role config.AWS, _, _, name string) (map[string]string, error) {
-	return map[string]string{"AWS_ACCESS_KEY_ID": name + "-key", "AWS_REGION": role.Region}, nil
+func (fakeCredentials) Env(_ context.Context, s flow.Session) (map[string]string, error) {
+	return map[string]string{"AWS_ACCESS_KEY_ID": s.Name + "-key", "AWS_REGION": s.Role.Region}, nil
 }

@@ -27,6 +27,7 @@ const (
 // projectRole or serviceRole, never from a bare ARN.
 type role struct {
 	phase  phase
+	kind   string // "project" or "service"
 	owner  string // "project NAME" or "service NAME", for messages
 	name   string // the project's or service's name, for the session
 	key    string // the .gantry.yaml key that names it, for messages
@@ -38,7 +39,7 @@ type role struct {
 // key to the other: a project with only role_arn is refused by validation, and one with only
 // plan_role_arn gets no credentials for its apply.
 func projectRole(p config.Project, ph phase) role {
-	r := role{phase: ph, owner: "project " + p.Name, name: p.Name, region: p.AWS.Region}
+	r := role{phase: ph, kind: "project", owner: "project " + p.Name, name: p.Name, region: p.AWS.Region}
 	switch ph {
 	case phasePlan:
 		r.key, r.arn = "aws.plan_role_arn", p.AWS.PlanRoleARN
@@ -53,7 +54,7 @@ func projectRole(p config.Project, ph phase) role {
 
 // serviceRole is the role a service's deployments and rollbacks assume.
 func serviceRole(s config.Service) role {
-	return role{phase: phaseDeploy, owner: "service " + s.Name, name: s.Name, key: "aws.role_arn", arn: s.AWS.RoleARN,
+	return role{phase: phaseDeploy, kind: "service", owner: "service " + s.Name, name: s.Name, key: "aws.role_arn", arn: s.AWS.RoleARN,
 		region: s.AWS.Region}
 }
 
@@ -90,10 +91,8 @@ func (t *task[S]) roleEnv(ctx context.Context, r role, pr int, sha string) (map[
 		return nil, fmt.Errorf("%s has %s %s, but this server has no web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE",
 			r.owner, r.key, r.arn)
 	}
-	ref := short(sha)
-	if pr != 0 {
-		ref = fmt.Sprintf("pr%d", pr)
-	}
-	// Only the picked role is handed on, so Credentials cannot take another key of the project.
-	return t.Credentials.Env(ctx, config.AWS{RoleARN: r.arn, Region: r.region}, t.Repo.Name, ref, r.name)
+	// Only the picked role is handed on, so Credentials cannot take another key of the project;
+	// the phase comes from the job's kind, never from anything the pull request wrote.
+	return t.Credentials.Env(ctx, Session{Role: config.AWS{RoleARN: r.arn, Region: r.region}, Repo: t.Job.Repo,
+		PR: pr, SHA: sha, JobID: t.Job.ID, Owner: r.kind, Name: r.name, Phase: string(r.phase)})
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/classla/gantry/internal/config"
 	"github.com/classla/gantry/internal/flow"
 	"github.com/classla/gantry/internal/sandbox"
 	"github.com/classla/gantry/internal/store"
@@ -49,15 +48,27 @@ func rolesServiceConfig() string {
 // recordingCredentials hands out a key named after each role it is asked for, recording the
 // roles in order.
 type recordingCredentials struct {
-	mu    sync.Mutex
-	roles []string
+	mu       sync.Mutex
+	roles    []string
+	sessions []string // "OWNER:NAME:PHASE REPO REF": what a workload identity token would say
 }
 
-func (c *recordingCredentials) Env(_ context.Context, role config.AWS, _, _, _ string) (map[string]string, error) {
+func (c *recordingCredentials) Env(_ context.Context, s flow.Session) (map[string]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.roles = append(c.roles, role.RoleARN)
-	return map[string]string{"AWS_ACCESS_KEY_ID": keyOf(role.RoleARN), "AWS_REGION": role.Region}, nil
+	c.roles = append(c.roles, s.Role.RoleARN)
+	ref := s.Ref()
+	if s.JobID == 0 || s.SHA == "" {
+		ref += " without a job or commit"
+	}
+	c.sessions = append(c.sessions, fmt.Sprintf("%s:%s:%s %s %s", s.Owner, s.Name, s.Phase, s.Repo, ref))
+	return map[string]string{"AWS_ACCESS_KEY_ID": keyOf(s.Role.RoleARN), "AWS_REGION": s.Role.Region}, nil
+}
+
+func (c *recordingCredentials) sessionList() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sessions...)
 }
 
 func (c *recordingCredentials) assumed() []string {
@@ -143,26 +154,31 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 		apply   string
 		steps   func(t *testing.T, w *world)
 		assumed []string
-		ran     []string
-		trusts  []string // the plugin cache of each run: a pull request's code never gets the trusted one
+		// sessions is the phase each role was assumed for: it, not the role, is what
+		// gantry's own token states to AWS.
+		sessions []string
+		ran      []string
+		trusts   []string // the plugin cache of each run: a pull request's code never gets the trusted one
 	}{{
 		name:  "autoplan plans the pull request's code with the plan role",
 		apply: "merge",
 		steps: func(t *testing.T, w *world) {
 			w.deliver(t, "pull_request", prOpened(t, 2))
 		},
-		assumed: []string{planRole},
-		ran:     []string{"plan gantry-plan-production"},
-		trusts:  []string{"plan pull-request"},
+		assumed:  []string{planRole},
+		sessions: []string{"project:production:plan " + repo + " pr2"},
+		ran:      []string{"plan gantry-plan-production"},
+		trusts:   []string{"plan pull-request"},
 	}, {
 		name:  "/plan plans with the plan role",
 		apply: "merge",
 		steps: func(t *testing.T, w *world) {
 			w.deliver(t, "issue_comment", commentOn2(t, w, "alice", "/plan -p production"))
 		},
-		assumed: []string{planRole},
-		ran:     []string{"plan gantry-plan-production"},
-		trusts:  []string{"plan pull-request"},
+		assumed:  []string{planRole},
+		sessions: []string{"project:production:plan " + repo + " pr2"},
+		ran:      []string{"plan gantry-plan-production"},
+		trusts:   []string{"plan pull-request"},
 	}, {
 		name:  "a merge plans the merge commit and applies it with the apply role",
 		apply: "merge",
@@ -170,9 +186,10 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 			w.deliver(t, "pull_request", prOpened(t, 2))
 			mergeOf2(t, w)
 		},
-		assumed: []string{planRole, applyRole},
-		ran:     []string{"plan gantry-plan-production", "plan gantry-terraform-production", "apply gantry-terraform-production"},
-		trusts:  []string{"plan pull-request", "plan trusted", "apply trusted"},
+		assumed:  []string{planRole, applyRole},
+		sessions: []string{"project:production:plan " + repo + " pr2", "project:production:apply " + repo + " pr2"},
+		ran:      []string{"plan gantry-plan-production", "plan gantry-terraform-production", "apply gantry-terraform-production"},
+		trusts:   []string{"plan pull-request", "plan trusted", "apply trusted"},
 	}, {
 		name:  "/apply under apply.on: comment applies the saved plan with the apply role",
 		apply: "comment",
@@ -180,8 +197,9 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 			w.deliver(t, "pull_request", prOpened(t, 2))
 			w.deliver(t, "issue_comment", commentOn2(t, w, "alice", "/apply"))
 		},
-		assumed: []string{planRole, applyRole},
-		ran:     []string{"plan gantry-plan-production", "apply gantry-terraform-production"},
+		assumed:  []string{planRole, applyRole},
+		sessions: []string{"project:production:plan " + repo + " pr2", "project:production:apply " + repo + " pr2"},
+		ran:      []string{"plan gantry-plan-production", "apply gantry-terraform-production"},
 		// The saved plan is the pull request's own code, applied before merge.
 		trusts: []string{"plan pull-request", "apply pull-request"},
 	}}
@@ -192,6 +210,9 @@ func TestEachPhaseAssumesItsOwnRole(t *testing.T) {
 			c.steps(t, w)
 			if got := creds.assumed(); fmt.Sprint(got) != fmt.Sprint(c.assumed) {
 				t.Errorf("roles assumed %v, want %v", got, c.assumed)
+			}
+			if got := creds.sessionList(); fmt.Sprint(got) != fmt.Sprint(c.sessions) {
+				t.Errorf("sessions %q, want %q", got, c.sessions)
 			}
 			if got := tf.ran(); fmt.Sprint(got) != fmt.Sprint(c.ran) {
 				t.Errorf("Terraform ran %q, want %q", got, c.ran)
@@ -418,6 +439,11 @@ func TestAllowedRolesAreAssumed(t *testing.T) {
 	mergeOf2(t, w)
 	if got := fmt.Sprint(creds.assumed()); got != fmt.Sprint([]string{planRole, applyRole, deployRole}) {
 		t.Errorf("roles assumed %s", got)
+	}
+	want := []string{"project:production:plan " + repo + " pr2", "project:production:apply " + repo + " pr2",
+		"service:backend:deploy " + repo + " pr2"}
+	if got := creds.sessionList(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sessions %q, want %q", got, want)
 	}
 	if len(tf.ran()) != 3 || len(ship.calls) != 1 || ship.calls[0].Env["AWS_ACCESS_KEY_ID"] != "gantry-deploy-backend" {
 		t.Errorf("Terraform ran %q and shipped %+v, want the plan, the merge's plan and apply, and one deployment", tf.ran(), ship.calls)

@@ -1,5 +1,6 @@
 // Package server assembles gantry's HTTP surface: the webhook intake, health and readiness
-// probes, Prometheus metrics and the read-only status page.
+// probes, Prometheus metrics, the read-only status page, and the runner and workload identity
+// endpoints mounted beside them.
 package server
 
 import (
@@ -20,7 +21,10 @@ type Server struct {
 	Metrics http.Handler
 	// Runner serves the runner API (/api/runner/v1/…) of the Actions executor; nil with the local one.
 	Runner http.Handler
-	Log    *slog.Logger
+	// Identity serves the OIDC discovery document and key set (/.well-known/…) of gantry's
+	// workload identity; nil when GANTRY_WORKLOAD_IDENTITY is off.
+	Identity http.Handler
+	Log      *slog.Logger
 	// Version is shown on the status page.
 	Version string
 	// Warnings are shown at the top of the status page: settings that leave gantry less safe than
@@ -44,6 +48,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Runner != nil {
 		mux.Handle("/api/runner/v1/", s.Runner)
+	}
+	if s.Identity != nil {
+		mux.Handle("/.well-known/", s.Identity)
 	}
 	mux.HandleFunc("GET /{$}", s.status)
 	return mux
