@@ -19,7 +19,7 @@ const GitHubActionsIssuer = "token.actions.githubusercontent.com"
 // token, only claims that a trust policy is compared with.
 type AssumeRoleError struct {
 	RoleARN string
-	Code    string // STS's error code: InvalidIdentityToken, ExpiredTokenException, AccessDenied, IDPRejectedClaim
+	Code    string // STS's error code: InvalidIdentityToken, ExpiredTokenException, AccessDenied, IDPRejectedClaim, IDPCommunicationError
 	Message string // STS's message
 
 	// Claims of the token presented, when it is a JWT.
@@ -45,9 +45,22 @@ func (e *AssumeRoleError) Error() string {
 	if e.Issuer != "" {
 		issuer = strings.TrimPrefix(e.Issuer, "https://")
 	}
+	if e.Code == "IDPCommunicationError" {
+		// STS could not fetch the issuer's keys: the trust policy may be right.
+		fmt.Fprintf(&b, "STS fetches the keys of %s from its /.well-known/openid-configuration over HTTPS from the internet: "+
+			"check that this URL answers publicly with a certificate of a public CA (for gantry's own tokens, GANTRY_PUBLIC_URL "+
+			"and its /.well-known/ paths), then run the job again.", issuer)
+		return b.String()
+	}
+	example := "repo:OWNER/REPO:ref:refs/heads/main or repo:OWNER/REPO:environment:NAME"
+	if strings.Contains(e.Subject, ":phase:") {
+		// gantry's own token (GANTRY_WORKLOAD_IDENTITY=on): the subject names the phase, and
+		// each role trusts its phase only.
+		example = "repo:OWNER/REPO:project:NAME:phase:plan for a plan role, …:phase:apply for an apply role, " +
+			"repo:OWNER/REPO:service:NAME:phase:deploy for a deploy role; a role never trusts another phase's subject"
+	}
 	fmt.Fprintf(&b, "Check the role's trust policy: it must trust the OIDC provider %s, with the conditions "+
-		"aud = %s and sub matching the repository and branch or environment (for example "+
-		"repo:OWNER/REPO:ref:refs/heads/main or repo:OWNER/REPO:environment:NAME)", issuer, STSAudience)
+		"aud = %s and sub matching the repository and branch or environment (for example %s)", issuer, STSAudience, example)
 	if e.Subject != "" || e.Audience != "" {
 		fmt.Fprintf(&b, "; this token has sub %q and aud %q", e.Subject, e.Audience)
 	}
@@ -64,6 +77,7 @@ var refusals = map[string]bool{
 	"ExpiredTokenException": true,
 	"AccessDenied":          true,
 	"IDPRejectedClaim":      true,
+	"IDPCommunicationError": true,
 }
 
 // explain turns an AssumeRoleWithWebIdentity failure into an *AssumeRoleError for refusals, and

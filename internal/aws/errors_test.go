@@ -122,3 +122,29 @@ func TestAnUnreachableSTSNamesTheEndpointSettings(t *testing.T) {
 		t.Errorf("err = %v, want one naming the role and the endpoint settings", err)
 	}
 }
+
+// An issuer AWS cannot reach (gantry's own, behind a private load balancer) is not a trust policy
+// problem: the message says where STS looks for the keys and what must be public.
+func TestAnUnreachableIssuerIsExplainedAsSuch(t *testing.T) {
+	t.Parallel()
+	closed := "http://127.0.0.1:1" // nothing listens on port 1
+	enc := base64.RawURLEncoding
+	claims, _ := json.Marshal(map[string]string{"iss": closed, "aud": "sts.amazonaws.com",
+		"sub": "repo:octo-org/octo-repo:project:production:phase:plan"})
+	token := enc.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT","kid":"k1"}`)) + "." + enc.EncodeToString(claims) + ".U0lHTkFUVVJF"
+	s := awsfake.NewSTS(t)
+	s.TrustOIDC(role, closed, "sts.amazonaws.com", "repo:octo-org/octo-repo:project:production:phase:plan")
+	_, err := newProvider(t, options(s, staticToken(token))).Env(context.Background())
+	var refused *aws.AssumeRoleError
+	if !errors.As(err, &refused) || refused.Code != "IDPCommunicationError" {
+		t.Fatalf("err = %v, want an AssumeRoleError with IDPCommunicationError", err)
+	}
+	for _, want := range []string{role, "127.0.0.1:1", "/.well-known/openid-configuration", "GANTRY_PUBLIC_URL", "public CA"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the message lacks %q:\n%s", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "U0lHTkFUVVJF") {
+		t.Errorf("the message holds the token: %s", err)
+	}
+}
