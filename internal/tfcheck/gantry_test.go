@@ -76,15 +76,15 @@ func TestGantrysTaskHasNoRoleToAssumeOthersWith(t *testing.T) {
 }
 
 // The local executor on ECS has no AWS identity but the one gantry signs per job: the module
-// refuses local without workload identity.
+// turns workload identity on for it (the "sets GANTRY_WORKLOAD_IDENTITY=on for local"),
+// and refuses local when asked to turn it off.
 func TestGantrysLocalExecutorNeedsWorkloadIdentity(t *testing.T) {
 	t.Parallel()
 	m, err := Load(filepath.Join("..", "..", "terraform", "modules", "gantry"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	holds := func(vars map[string]cty.Value) bool {
-		s := m.Scope(vars)
+	holds := func(s *Scope) bool {
 		for _, b := range m.blocks("resource") {
 			for _, lc := range b.Body.Blocks {
 				if lc.Type != "lifecycle" {
@@ -102,19 +102,73 @@ func TestGantrysLocalExecutorNeedsWorkloadIdentity(t *testing.T) {
 		}
 		return true
 	}
+	unset := cty.NullVal(cty.Bool)
 	tests := []struct {
 		executor string
-		identity bool
-		want     bool
+		identity cty.Value
+		holds    bool
+		on       bool
 	}{
-		{"actions", false, true},
-		{"local", true, true},
-		{"local", false, false},
+		{"actions", unset, true, false},
+		{"actions", cty.False, true, false},
+		{"actions", cty.True, true, true},
+		{"local", unset, true, true},
+		{"local", cty.True, true, true},
+		{"local", cty.False, false, false},
 	}
 	for _, tt := range tests {
-		vars := map[string]cty.Value{"executor": cty.StringVal(tt.executor), "workload_identity": cty.BoolVal(tt.identity)}
-		if got := holds(vars); got != tt.want {
-			t.Errorf("executor %s, workload identity %v: the preconditions hold = %v, want %v", tt.executor, tt.identity, got, tt.want)
+		s := m.Scope(map[string]cty.Value{"executor": cty.StringVal(tt.executor), "workload_identity": tt.identity})
+		if got := holds(s); got != tt.holds {
+			t.Errorf("executor %s, workload_identity %#v: the preconditions hold = %v, want %v", tt.executor, tt.identity, got, tt.holds)
 		}
+		env := s.Local("environment")
+		on := env.Type().IsObjectType() && env.Type().HasAttribute("GANTRY_WORKLOAD_IDENTITY") &&
+			env.GetAttr("GANTRY_WORKLOAD_IDENTITY").AsString() == "on"
+		if tt.holds && on != tt.on {
+			t.Errorf("executor %s, workload_identity %#v: GANTRY_WORKLOAD_IDENTITY=on is %v, want %v", tt.executor, tt.identity, on, tt.on)
+		}
+	}
+}
+
+// AWS STS fetches /.well-known/openid-configuration and /.well-known/jwks.json from the internet
+// to verify gantry's tokens: every listener rule that sends gantry's host name to its target
+// group lets those paths through, and at least one does.
+func TestGantrysIssuerDocumentsAreReachableThroughTheALB(t *testing.T) {
+	t.Parallel()
+	m, err := Load(filepath.Join("..", "..", "terraform", "modules", "gantry"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Scope(nil)
+	documents := []string{"/.well-known/openid-configuration", "/.well-known/jwks.json"}
+	forwarding := 0
+	for _, b := range m.blocks("resource", "aws_lb_listener_rule") {
+		toGantry := false
+		for _, a := range s.expand(b.Body, "action", nil) {
+			if name, ok := resourceRef(a.body.Attributes["target_group_arn"].Expr, "aws_lb_target_group"); ok && name == "this" {
+				toGantry = s.String(a.body.Attributes["type"].Expr, nil) == "forward"
+			}
+		}
+		if !toGantry {
+			continue
+		}
+		forwarding++
+		for _, c := range s.expand(b.Body, "condition", nil) {
+			for _, pp := range s.expand(c.body, "path_pattern", nil) {
+				patterns := s.Strings(pp.body.Attributes["values"].Expr, nil)
+				for _, doc := range documents {
+					matched := false
+					for _, pattern := range patterns {
+						matched = matched || glob(pattern, doc) // ALB path patterns: * and ?, case-sensitive
+					}
+					if !matched {
+						t.Errorf("%s: the rule forwards only %q to gantry: AWS STS could not fetch %s", b.DefRange(), patterns, doc)
+					}
+				}
+			}
+		}
+	}
+	if forwarding == 0 {
+		t.Fatal("no listener rule of the gantry module forwards to its target group: the test would prove nothing")
 	}
 }

@@ -38,6 +38,27 @@ func TestTheIAMChecksCatchEachBadFixture(t *testing.T) {
 		}},
 		{"boundary_too_narrow", []string{`grants logs:CreateLogStream, which its permissions boundary does not allow`}},
 		{"oversized_policy", []string{`role "apply"'s inline policies come to about`}},
+		// gantry's own tokens (SPEC §10, "Workload identity").
+		{"gantry_loose_trust", []string{
+			`condition on gantry.example.org:sub uses StringLike`,
+			`condition on gantry.example.org:sub has a wildcard value "repo:*:project:*:phase:apply"`,
+			`the trust statement has no StringEquals condition on the token's aud`,
+		}},
+		{"gantry_apply_subject_in_plan_role", []string{
+			`role "plan" trusts gantry's subject "repo:classla/classla:project:staging:phase:apply", which is the apply phase's: the plan role may trust only subjects ending in ":phase:plan"`,
+		}},
+		{"gantry_project_subject_in_deploy_role", []string{
+			`role "deploy" trusts gantry's subject "repo:classla/classla:project:production:phase:deploy": gantry signs :phase:deploy subjects for a service (repo:OWNER/REPO:service:NAME:phase:deploy), never a project`,
+			`role "ops" trusts gantry's subject "repo:classla/classla:service:backend:phase:rollback", but its label names none of the phases plan, apply and deploy`,
+		}},
+		{"gantry_condition_prefix_mismatch", []string{
+			`data.aws_iam_policy_document.plan: the condition on token.actions.githubusercontent.com:sub pins a claim of token.actions.githubusercontent.com's tokens, but the statement trusts the provider gantry.example.org`,
+			`data.aws_iam_policy_document.apply: the condition on https://gantry.example.org:aud pins a claim of https://gantry.example.org's tokens, but the statement trusts the provider gantry.example.org, whose claims IAM names gantry.example.org:aud and gantry.example.org:sub`,
+		}},
+		{"gantry_provider_unguarded", []string{
+			`nothing in role "apply"'s policies denies iam:UpdateOpenIDConnectProviderThumbprint on oidc-provider/gantry.example.org`,
+			`nothing in role "apply"'s permissions boundary denies iam:DeleteOpenIDConnectProvider on oidc-provider/gantry.example.org`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.fixture, "_", " "), func(t *testing.T) {

@@ -30,19 +30,25 @@ func (p *problems) add(r hcl.Range, format string, a ...any) {
 //
 //   - a web identity trust pins the token's aud and sub with StringEquals, without wildcards,
 //     and the repository variable it is built from refuses wildcards;
+//   - its conditions name the claims of the provider it trusts (HOST[/PATH]:sub), where the
+//     module tells both;
 //   - no two roles trust the same subject;
+//   - a role trusts only its own phase's subjects of gantry's tokens (the plan role
+//     ...:phase:plan, the apply role ...:phase:apply, the deploy role ...:phase:deploy);
 //   - a role may create a role or user, or set a boundary, only with an iam:PermissionsBoundary
 //     condition, and has a boundary itself;
 //   - iam:PassRole names its roles and carries an iam:PassedToService condition;
 //   - the plan role reads, and writes nothing but the state lock;
 //   - a role that may change IAM has a boundary, and its policies and its boundary deny changes
-//     to every role, policy and OIDC provider of the module (gantry's own identity);
+//     to every role, policy and OIDC provider of the module or of its roles' trust (gantry's
+//     own identity);
 //   - the boundary allows every action the roles' policies grant;
 //   - every policy fits IAM's size limits.
 func (s *Scope) IAMProblems() []string {
 	var p problems
 	for _, d := range s.Documents() {
 		p.trust(d)
+		p.conditionPrefixes(s, d)
 	}
 	if s.hasWebIdentityTrust() {
 		p.repositoryValidation(s)
@@ -50,6 +56,7 @@ func (s *Scope) IAMProblems() []string {
 	roles := s.Roles()
 	p.sharedSubjects(roles)
 	for _, r := range roles {
+		p.gantryPhases(r)
 		for _, d := range r.Policies() {
 			for _, st := range d.Statements {
 				p.boundaryCondition(r, st)
@@ -297,12 +304,12 @@ func (r *Role) mayChangeIAM() bool {
 
 // protectedTarget is one resource of the module's own identity and the calls that change it.
 type protectedTarget struct {
-	suffix  string // role/NAME, policy/NAME, oidc-provider/
+	suffix  string // role/NAME, policy/NAME, oidc-provider/HOST (or oidc-provider/: any)
 	actions []string
 }
 
 // guarded: a role that may change IAM must not be able to change the module's own roles,
-// their policies or the OIDC provider, in its policies and in its boundary alike.
+// their policies or the OIDC providers, in its policies and in its boundary alike.
 func (p *problems) guarded(s *Scope, r *Role, roles []*Role) {
 	if !r.Bounded {
 		p.add(r.Range, "role %q may change IAM but has no permissions boundary", r.Label)
@@ -314,8 +321,8 @@ func (p *problems) guarded(s *Scope, r *Role, roles []*Role) {
 	for _, name := range s.ManagedPolicyNames() {
 		targets = append(targets, protectedTarget{"policy/" + name, []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"}})
 	}
-	if len(s.Module.blocks("resource", "aws_iam_openid_connect_provider")) > 0 {
-		targets = append(targets, protectedTarget{"oidc-provider/", []string{"iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider"}})
+	for _, suffix := range s.providerSuffixes(roles) {
+		targets = append(targets, protectedTarget{suffix, []string{"iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider"}})
 	}
 	check := func(where string, docs []*Document) {
 		for _, t := range targets {

@@ -305,6 +305,11 @@ func (s *Scope) String(expr hcl.Expression, extra map[string]cty.Value) string {
 // arguments evaluated in m's scope (a root's, whose own variables are placeholders unless
 // they have defaults).
 func (m *Module) Instance(call string) (*Scope, error) {
+	return m.InstanceWith(call, nil)
+}
+
+// InstanceWith is Instance with the root's variables vars set, as a terraform.tfvars would.
+func (m *Module) InstanceWith(call string, rootVars map[string]cty.Value) (*Scope, error) {
 	blocks := m.blocks("module", call)
 	if len(blocks) != 1 {
 		return nil, fmt.Errorf("%s: no module %q", m.Dir, call)
@@ -320,7 +325,7 @@ func (m *Module) Instance(call string) (*Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	outer := m.Scope(nil)
+	outer := m.Scope(rootVars)
 	vars := map[string]cty.Value{}
 	for name, a := range b.Body.Attributes {
 		if metaArgs[name] {
@@ -337,7 +342,7 @@ func functions() map[string]function.Function {
 		"abs": stdlib.AbsoluteFunc, "can": tryfunc.CanFunc, "ceil": stdlib.CeilFunc, "chomp": stdlib.ChompFunc,
 		"coalesce": stdlib.CoalesceFunc, "coalescelist": stdlib.CoalesceListFunc, "compact": stdlib.CompactFunc,
 		"concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc, "distinct": stdlib.DistinctFunc,
-		"element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc, "floor": stdlib.FloorFunc,
+		"element": stdlib.ElementFunc, "endswith": endswith, "flatten": stdlib.FlattenFunc, "floor": stdlib.FloorFunc,
 		"format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc, "indent": stdlib.IndentFunc,
 		"join": stdlib.JoinFunc, "jsondecode": stdlib.JSONDecodeFunc, "jsonencode": stdlib.JSONEncodeFunc,
 		"keys": stdlib.KeysFunc, "length": stdlib.LengthFunc, "lookup": stdlib.LookupFunc, "lower": stdlib.LowerFunc,
@@ -354,6 +359,7 @@ func functions() map[string]function.Function {
 
 var strcontains = stringTest(strings.Contains)
 var startswith = stringTest(strings.HasPrefix)
+var endswith = stringTest(strings.HasSuffix)
 
 func stringTest(f func(s, sub string) bool) function.Function {
 	return function.New(&function.Spec{

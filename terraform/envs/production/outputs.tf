@@ -43,6 +43,11 @@ output "github_environments" {
   value       = module.github_oidc.environments
 }
 
+output "gantry_oidc_provider_arn" {
+  description = "IAM OIDC provider of gantry's issuer (null unless the roles trust it): another environment trusting the same gantry passes it as gantry_oidc_provider_arn."
+  value       = module.github_oidc.gantry_oidc_provider_arn
+}
+
 output "gantry_secret_arns" {
   description = "Secrets to fill with put-secret-value before gantry's task can start."
   value       = module.gantry.secret_arns

@@ -9,6 +9,12 @@ locals {
   app_sub     = "app.staging"
   gantry_host = "gantry.staging.${var.domain_name}"
 
+  # gantry's issuer (GANTRY_PUBLIC_URL). The roles trust the tokens gantry signs only when a
+  # gantry runs this environment's jobs in its own task (the local executor, SPEC §10): with the
+  # Actions executor the runners bring GitHub's tokens, and an issuer nobody uses is one more way in.
+  gantry_url        = "https://${local.gantry_host}"
+  gantry_issuer_url = var.gantry_issuer_url != null ? var.gantry_issuer_url : (var.gantry_executor == "local" ? local.gantry_url : null)
+
   frontend_branch = "staging"
 }
 
@@ -142,6 +148,15 @@ module "github_oidc" {
   gantry_role_arns     = module.gantry.role_arns
   gantry_secret_arns   = values(module.gantry.secret_arns)
   gantry_kms_key_arn   = module.gantry.kms_key_arn
+
+  # gantry's own tokens, when it signs them: the plan role trusts this project's phase:plan
+  # subject, the apply role its phase:apply subject, the deploy role the service's phase:deploy.
+  gantry_issuer_url           = local.gantry_issuer_url
+  create_gantry_oidc_provider = var.create_gantry_oidc_provider
+  gantry_oidc_provider_arn    = var.gantry_oidc_provider_arn
+  gantry_thumbprint_list      = var.gantry_thumbprint_list
+  gantry_projects             = [local.environment]
+  gantry_services             = ["backend-staging"]
 }
 
 module "gantry" {
@@ -160,8 +175,10 @@ module "gantry" {
   image                 = var.gantry_image
   github_app_id         = var.github_app_id
 
-  # Jobs run in the repository's GitHub Actions (SPEC §7): the task itself holds no AWS identity.
-  executor = "actions"
+  # Jobs run in the repository's GitHub Actions (SPEC §7) unless gantry_executor says local: the
+  # task itself holds no AWS identity, and with local the module turns workload identity on.
+  executor   = var.gantry_executor
+  public_url = local.gantry_url
   allowed_roles = {
     (var.github_repository) = concat(
       [module.github_oidc.plan_role_arn, module.github_oidc.apply_role_arn, module.github_oidc.deploy_role_arn],

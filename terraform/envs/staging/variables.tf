@@ -54,6 +54,41 @@ variable "gantry_extra_allowed_roles" {
   default     = []
 }
 
+variable "gantry_executor" {
+  description = "Where this environment's gantry runs jobs: actions (the repository's GitHub Actions runners, with GitHub's OIDC tokens) or local (gantry's own task, with tokens gantry signs per job: workload identity, and the roles trust gantry's issuer)."
+  type        = string
+  default     = "actions"
+
+  validation {
+    condition     = contains(["actions", "local"], var.gantry_executor)
+    error_message = "gantry_executor must be actions or local."
+  }
+}
+
+variable "gantry_issuer_url" {
+  description = "GANTRY_PUBLIC_URL of another gantry that runs this environment's projects with workload identity, whose tokens the roles then trust. Null: this environment's own gantry when gantry_executor is local, else no gantry."
+  type        = string
+  default     = null
+}
+
+variable "create_gantry_oidc_provider" {
+  description = "Create the IAM OIDC provider of gantry's issuer here; false when another environment of the account trusts the same gantry and already did."
+  type        = bool
+  default     = true
+}
+
+variable "gantry_oidc_provider_arn" {
+  description = "Existing IAM OIDC provider of gantry's issuer, when create_gantry_oidc_provider is false."
+  type        = string
+  default     = null
+}
+
+variable "gantry_thumbprint_list" {
+  description = "Thumbprints for gantry's OIDC provider, needed to create it (see modules/github_oidc's gantry_thumbprint_list)."
+  type        = list(string)
+  default     = null
+}
+
 variable "github_app_id" {
   description = "ID of the GitHub App gantry runs as."
   type        = string

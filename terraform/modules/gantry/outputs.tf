@@ -8,6 +8,11 @@ output "url" {
   value       = "https://${var.host_name}"
 }
 
+output "issuer_url" {
+  description = "With workload identity, the issuer of gantry's tokens (GANTRY_PUBLIC_URL): github_oidc's gantry_issuer_url. Null without."
+  value       = local.workload_identity ? local.public_url : null
+}
+
 output "execution_role_arn" {
   description = "Role that starts gantry's task and reads its secrets."
   value       = aws_iam_role.execution.arn

@@ -4,18 +4,24 @@ locals {
     for repo in sort(keys(var.allowed_roles)) : [for role in var.allowed_roles[repo] : "${repo}=${role}"]
   ]))
 
+  # The local executor's jobs run in the task, which has no AWS identity but the tokens gantry
+  # signs itself (SPEC §10): workload identity is on for it unless asked otherwise, which the
+  # task definition's precondition refuses.
+  workload_identity = var.workload_identity != null ? var.workload_identity : var.executor == "local"
+  public_url        = coalesce(var.public_url, "https://${var.host_name}")
+
   environment = merge(
     var.environment_variables,
     {
       GITHUB_APP_ID         = var.github_app_id
-      GANTRY_PUBLIC_URL     = coalesce(var.public_url, "https://${var.host_name}")
+      GANTRY_PUBLIC_URL     = local.public_url
       GANTRY_ADDR           = ":${var.container_port}"
       GANTRY_DATA_DIR       = "/var/lib/gantry"
       GANTRY_EXECUTOR       = var.executor
       GANTRY_ROLE_ALLOWLIST = local.role_allowlist
       GANTRY_SANDBOX_USER   = var.sandbox_user
     },
-    var.workload_identity ? { GANTRY_WORKLOAD_IDENTITY = "on" } : {},
+    local.workload_identity ? { GANTRY_WORKLOAD_IDENTITY = "on" } : {},
   )
 }
 
@@ -73,6 +79,9 @@ resource "aws_lb_target_group" "this" {
   }
 }
 
+# Every path of host_name goes to gantry: the webhooks, the runner API and, with workload
+# identity, /.well-known/openid-configuration and /.well-known/jwks.json, which AWS STS fetches
+# from the internet to verify gantry's tokens. A rule narrowed to some paths must keep those two.
 resource "aws_lb_listener_rule" "host" {
   listener_arn = var.listener_arn
   priority     = var.listener_rule_priority
@@ -127,8 +136,8 @@ resource "aws_ecs_task_definition" "this" {
     # On ECS there is no web identity token file: the local executor's jobs can get AWS
     # credentials only from a token gantry signs itself (SPEC §10).
     precondition {
-      condition     = var.executor == "actions" || var.workload_identity
-      error_message = "executor = \"local\" needs workload_identity = true: gantry's task has no AWS identity of its own."
+      condition     = var.executor == "actions" || local.workload_identity
+      error_message = "executor = \"local\" needs workload identity (leave workload_identity null or true): gantry's task has no AWS identity of its own."
     }
   }
 }

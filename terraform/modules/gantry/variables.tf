@@ -93,9 +93,14 @@ variable "github_app_id" {
 }
 
 variable "public_url" {
-  description = "GANTRY_PUBLIC_URL; defaults to https://HOST_NAME."
+  description = "GANTRY_PUBLIC_URL; defaults to https://HOST_NAME. With workload identity it is the issuer of gantry's tokens (their iss, github_oidc's gantry_issuer_url): https, without a trailing slash."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.public_url == null || can(regex("^https://[^/?#*\\s]+(/[^?#*\\s]*[^/?#*\\s])?$", var.public_url))
+    error_message = "public_url must be an https URL without a trailing slash, query, fragment or wildcard."
+  }
 }
 
 variable "environment_variables" {
@@ -113,7 +118,7 @@ variable "environment_variables" {
 }
 
 variable "executor" {
-  description = "GANTRY_EXECUTOR: actions (jobs run in the repository's GitHub Actions, with the runner's OIDC token) or local (jobs run in the task; needs workload_identity, since the task has no other AWS identity)."
+  description = "GANTRY_EXECUTOR: actions (jobs run in the repository's GitHub Actions, with the runner's OIDC token) or local (jobs run in the task, with tokens gantry signs itself: workload identity is on, since the task has no other AWS identity)."
   type        = string
   default     = "actions"
 
@@ -124,9 +129,9 @@ variable "executor" {
 }
 
 variable "workload_identity" {
-  description = "GANTRY_WORKLOAD_IDENTITY=on: gantry signs a token per job for AWS (SPEC §10). Required by the local executor; the roles must trust gantry's issuer."
+  description = "GANTRY_WORKLOAD_IDENTITY=on: gantry signs a token per job for AWS (SPEC §10) and serves /.well-known/openid-configuration and /.well-known/jwks.json at public_url; the roles must trust that issuer (github_oidc's gantry_issuer_url). Null: on with the local executor, off with actions. The local executor refuses false."
   type        = bool
-  default     = false
+  default     = null
 }
 
 variable "allowed_roles" {

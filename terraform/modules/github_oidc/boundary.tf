@@ -1,7 +1,7 @@
 locals {
-  # gantry's own identity: its three roles, their policies and boundary, the OIDC provider
-  # that lets GitHub's tokens in, and the roles of gantry's own task. Nothing under the boundary
-  # may change them; an administrator does.
+  # gantry's own identity: its three roles, their policies and boundary, the OIDC providers
+  # that let GitHub's and gantry's tokens in (whichever environment created them), and the roles
+  # of gantry's own task. Nothing under the boundary may change them; an administrator does.
   protected_iam_arns = concat(
     [for name in values(local.role_names) : "${local.iam_arn}:role/${name}"],
     [
@@ -10,6 +10,7 @@ locals {
       "${local.iam_arn}:policy/${local.apply_policy_name}",
       "${local.iam_arn}:oidc-provider/${local.issuer}",
     ],
+    local.gantry_trusted ? ["${local.iam_arn}:oidc-provider/${local.gantry_issuer}"] : [],
     var.gantry_role_arns,
   )
 }

@@ -1,7 +1,9 @@
 # GitHub's OIDC provider and the three roles gantry assumes by web identity: plan (read-only),
 # apply (changes the stack, within a permissions boundary) and deploy (pushes one image and rolls
 # out one ECS service). Each role trusts its own GitHub environment and nothing else, so no token
-# meant for one phase is good for another.
+# meant for one phase is good for another. With gantry_issuer_url, each role also trusts the
+# tokens gantry signs itself (GANTRY_WORKLOAD_IDENTITY=on, SPEC §10), again for its own phase's
+# subjects only.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -46,6 +48,21 @@ locals {
     apply  = ["repo:${var.github_repository}:environment:${local.environments.apply}"]
     deploy = ["repo:${var.github_repository}:environment:${local.environments.deploy}"]
   }
+
+  # gantry's own issuer. Its tokens' sub is set by gantry from the job's kind, never by the pull
+  # request: repo:OWNER/REPO:project:NAME:phase:plan for plans of pull-request code,
+  # ...:phase:apply for merge-time plans and applies, repo:OWNER/REPO:service:NAME:phase:deploy
+  # for deploys and rollbacks. IAM names a provider's condition keys by its URL without https://.
+  gantry_trusted      = var.gantry_issuer_url != null
+  gantry_issuer       = local.gantry_trusted ? trimprefix(var.gantry_issuer_url, "https://") : null
+  gantry_provider_arn = local.gantry_trusted ? (var.create_gantry_oidc_provider ? aws_iam_openid_connect_provider.gantry[0].arn : var.gantry_oidc_provider_arn) : null
+  gantry_projects     = var.gantry_projects != null ? var.gantry_projects : [local.environments.apply]
+  gantry_services     = var.gantry_services != null ? var.gantry_services : [local.environments.deploy]
+  gantry_subjects = {
+    plan   = [for p in local.gantry_projects : "repo:${var.github_repository}:project:${p}:phase:plan"]
+    apply  = [for p in local.gantry_projects : "repo:${var.github_repository}:project:${p}:phase:apply"]
+    deploy = [for s in local.gantry_services : "repo:${var.github_repository}:service:${s}:phase:deploy"]
+  }
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -55,6 +72,24 @@ resource "aws_iam_openid_connect_provider" "github" {
   client_id_list  = ["sts.amazonaws.com"]
   thumbprint_list = var.thumbprint_list
   tags            = var.tags
+}
+
+# One provider per URL in an account: the environment applied first creates gantry's, the others
+# pass its ARN (create_gantry_oidc_provider = false).
+resource "aws_iam_openid_connect_provider" "gantry" {
+  count = local.gantry_trusted && var.create_gantry_oidc_provider ? 1 : 0
+
+  url             = var.gantry_issuer_url
+  client_id_list  = ["sts.amazonaws.com"]
+  thumbprint_list = var.gantry_thumbprint_list
+  tags            = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.gantry_thumbprint_list != null
+      error_message = "Set gantry_thumbprint_list: the AWS provider versions this module allows require a thumbprint to create an OIDC provider (see the variable's description)."
+    }
+  }
 }
 
 # StringEquals on both claims: a token of another repository, branch or environment never matches.
@@ -83,6 +118,35 @@ data "aws_iam_policy_document" "trust" {
       values   = each.value
     }
   }
+
+  # The same pins for gantry's tokens: this role's phase's subjects only, so a token gantry signs
+  # for a pull request's plan (phase:plan) is refused by the apply and deploy roles.
+  dynamic "statement" {
+    for_each = local.gantry_trusted ? [local.gantry_subjects[each.key]] : []
+
+    content {
+      sid     = "GantryOIDC"
+      effect  = "Allow"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+
+      principals {
+        type        = "Federated"
+        identifiers = [local.gantry_provider_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.gantry_issuer}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.gantry_issuer}:sub"
+        values   = statement.value
+      }
+    }
+  }
 }
 
 resource "aws_iam_role" "plan" {
@@ -97,6 +161,14 @@ resource "aws_iam_role" "plan" {
     precondition {
       condition     = var.create_oidc_provider || var.oidc_provider_arn != null
       error_message = "Set oidc_provider_arn when create_oidc_provider is false."
+    }
+    precondition {
+      condition     = !local.gantry_trusted || var.create_gantry_oidc_provider || var.gantry_oidc_provider_arn != null
+      error_message = "Set gantry_oidc_provider_arn when create_gantry_oidc_provider is false."
+    }
+    precondition {
+      condition     = var.gantry_oidc_provider_arn == null || endswith(coalesce(var.gantry_oidc_provider_arn, "-"), ":oidc-provider/${coalesce(local.gantry_issuer, "-")}")
+      error_message = "gantry_oidc_provider_arn must be the provider of gantry_issuer_url (arn:...:oidc-provider/HOST[/PATH])."
     }
     precondition {
       condition     = length(distinct(values(local.environments))) == 3

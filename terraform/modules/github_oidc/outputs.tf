@@ -3,6 +3,16 @@ output "oidc_provider_arn" {
   value       = local.provider_arn
 }
 
+output "gantry_oidc_provider_arn" {
+  description = "ARN of the IAM OIDC provider of gantry_issuer_url (null without it): another environment trusting the same gantry passes it as its gantry_oidc_provider_arn."
+  value       = local.gantry_provider_arn
+}
+
+output "gantry_subjects" {
+  description = "The subjects of gantry's tokens each role trusts (plan, apply, deploy); empty without gantry_issuer_url."
+  value       = { for phase, subjects in local.gantry_subjects : phase => local.gantry_trusted ? subjects : [] }
+}
+
 output "plan_role_arn" {
   description = "Role for plans of pull-request code (read-only); the project's aws.plan_role_arn in .gantry.yaml."
   value       = aws_iam_role.plan.arn

@@ -79,6 +79,69 @@ variable "thumbprint_list" {
   default     = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
 }
 
+# gantry as its own OIDC issuer (GANTRY_WORKLOAD_IDENTITY=on, SPEC §10): each role also trusts
+# gantry's tokens, for its phase's subjects only (docs/security.md, "Workload identity").
+variable "gantry_issuer_url" {
+  description = "GANTRY_PUBLIC_URL of the gantry that signs these roles' jobs' tokens (GANTRY_WORKLOAD_IDENTITY=on), exactly as its tokens' iss: https://HOST[/PATH], no trailing slash. AWS fetches its /.well-known/openid-configuration and /.well-known/jwks.json from the internet. Null: the roles trust GitHub's tokens only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gantry_issuer_url == null || can(regex("^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+(/[A-Za-z0-9._~-]+)*$", var.gantry_issuer_url))
+    error_message = "gantry_issuer_url must be https://HOST[/PATH] with a DNS name, without a port, trailing slash, query, fragment or wildcard."
+  }
+
+  validation {
+    condition     = var.gantry_issuer_url != "https://token.actions.githubusercontent.com"
+    error_message = "gantry_issuer_url is gantry's own issuer, not GitHub's."
+  }
+}
+
+variable "create_gantry_oidc_provider" {
+  description = "Create the IAM OIDC provider of gantry_issuer_url. An account has one provider per URL: when another environment of the account already trusts the same gantry, set false and pass that environment's gantry_oidc_provider_arn."
+  type        = bool
+  default     = true
+}
+
+variable "gantry_oidc_provider_arn" {
+  description = "ARN of the existing IAM OIDC provider of gantry_issuer_url, used when create_gantry_oidc_provider is false."
+  type        = string
+  default     = null
+}
+
+variable "gantry_thumbprint_list" {
+  description = "Required to create gantry's OIDC provider: SHA-1 fingerprints (40 hex digits) of the top intermediate CA certificate of gantry_issuer_url's TLS chain (the last certificate of `openssl s_client -servername HOST -connect HOST:443 -showcerts`, then `openssl x509 -fingerprint -sha1 -noout`, without colons). AWS checks a certificate issued by a public CA (ACM's are) against its own trusted CAs and does not use these, but IAM's API and the AWS provider versions this module allows (~> 5.0, whose earlier releases require the argument) need at least one."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.gantry_thumbprint_list == null ? true : (length(var.gantry_thumbprint_list) > 0 && alltrue([for t in var.gantry_thumbprint_list : can(regex("^[0-9A-Fa-f]{40}$", t))]))
+    error_message = "gantry_thumbprint_list must hold at least one SHA-1 fingerprint of 40 hex digits, without colons."
+  }
+}
+
+variable "gantry_projects" {
+  description = "Projects of .gantry.yaml whose plans (plan role: repo:OWNER/REPO:project:NAME:phase:plan) and merge-time plans and applies (apply role: ...:phase:apply) use these roles with gantry's tokens. Null: the project named apply_environment (else environment)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.gantry_projects == null ? true : (length(var.gantry_projects) > 0 && alltrue([for p in var.gantry_projects : can(regex("^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$", p))]))
+    error_message = "gantry_projects must name at least one project of .gantry.yaml (null: the project named apply_environment), each of letters, digits, '.', '_' and '-', without wildcards or colons."
+  }
+}
+
+variable "gantry_services" {
+  description = "Services of .gantry.yaml whose deploys and rollbacks use the deploy role with gantry's tokens (repo:OWNER/REPO:service:NAME:phase:deploy). Null: the service named deploy_environment (else service_name)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.gantry_services == null ? true : (length(var.gantry_services) > 0 && alltrue([for s in var.gantry_services : can(regex("^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$", s))]))
+    error_message = "gantry_services must name at least one service of .gantry.yaml (null: the service named deploy_environment), each of letters, digits, '.', '_' and '-', without wildcards or colons."
+  }
+}
+
 variable "state_bucket_name" {
   description = "S3 bucket holding the Terraform state (from bootstrap/)."
   type        = string
