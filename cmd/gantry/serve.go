@@ -192,11 +192,13 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		Queued:   pool.Wake,
 	}
 	var identityAPI http.Handler
+	var identityStatus func(context.Context) (string, []identity.KeyStatus, error)
 	if issuer != nil {
-		identityAPI = issuer.Handler()
+		identityAPI, identityStatus = issuer.Handler(), issuer.Status
 	}
 	srv := &http.Server{
-		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Runner: runnerAPI, Identity: identityAPI, Log: log,
+		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Runner: runnerAPI, Identity: identityAPI,
+			IdentityStatus: identityStatus, Log: log,
 			Version: version.Get().String(), Warnings: warnings}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,

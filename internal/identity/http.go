@@ -86,3 +86,42 @@ func writeJSON(w http.ResponseWriter, maxAge time.Duration, v any) {
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAge.Seconds())))
 	w.Write(b)
 }
+
+// KeyStatus is one published key as the status page shows it.
+type KeyStatus struct {
+	ID         string
+	Generation int64
+	// State is "signing", "next" (published ahead, signs from ActiveFrom) or "retired"
+	// (published until Until, for the tokens it signed).
+	State      string
+	ActiveFrom time.Time
+	Until      time.Time
+}
+
+// Status returns the issuer's URL and its published keys, oldest first, without rotating.
+func (i *Issuer) Status(ctx context.Context) (string, []KeyStatus, error) {
+	s, err := i.load(ctx)
+	if err != nil {
+		return i.url, nil, err
+	}
+	if s.signer < 0 && len(s.keys) > 0 {
+		s.signer = 0
+	}
+	var out []KeyStatus
+	for _, k := range i.published(s) {
+		ks := KeyStatus{ID: k.ID, Generation: k.Generation, ActiveFrom: k.ActiveFrom, State: "signing"}
+		for n, other := range s.keys {
+			if other.Generation != k.Generation {
+				continue
+			}
+			switch {
+			case n < s.signer:
+				ks.State, ks.Until = "retired", s.keys[n+1].ActiveFrom.Add(i.lifetime+clockSkew)
+			case n > s.signer:
+				ks.State = "next"
+			}
+		}
+		out = append(out, ks)
+	}
+	return i.url, out, nil
+}

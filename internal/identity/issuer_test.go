@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -493,4 +494,38 @@ func readFile(t *testing.T, path string) []byte {
 		all = append(all, b...)
 	}
 	return all
+}
+
+func TestStatusNamesEachPublishedKeysState(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	c := newClock(t0)
+	s := serve(t, openStore(t), Config{Now: c.Now})
+	states := func() string {
+		t.Helper()
+		_, keys, err := s.Status(t.Context())
+		if err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+		var out []string
+		for _, k := range keys {
+			st := fmt.Sprintf("%d:%s", k.Generation, k.State)
+			if !k.Until.IsZero() {
+				st += " until " + k.Until.Sub(t0).String()
+			}
+			out = append(out, st)
+		}
+		return strings.Join(out, ", ")
+	}
+	if got := states(); got != "1:signing" {
+		t.Errorf("after the first start: %s", got)
+	}
+	c.Set(t0.Add(DefaultRotation - DefaultPrepublish))
+	s.kids(t) // a key set request rotates
+	if got := states(); got != "1:signing, 2:next" {
+		t.Errorf("an hour before the rotation: %s", got)
+	}
+	c.Set(t0.Add(DefaultRotation + time.Minute))
+	if got, want := states(), "1:retired until "+(DefaultRotation+DefaultTokenLifetime+clockSkew).String()+", 2:signing"; got != want {
+		t.Errorf("after the rotation: %s, want %s", got, want)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/classla/gantry/internal/identity"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -24,7 +25,9 @@ type Server struct {
 	// Identity serves the OIDC discovery document and key set (/.well-known/…) of gantry's
 	// workload identity; nil when GANTRY_WORKLOAD_IDENTITY is off.
 	Identity http.Handler
-	Log      *slog.Logger
+	// IdentityStatus, when set, gives the issuer and its published keys for the status page.
+	IdentityStatus func(ctx context.Context) (issuer string, keys []identity.KeyStatus, err error)
+	Log            *slog.Logger
 	// Version is shown on the status page.
 	Version string
 	// Warnings are shown at the top of the status page: settings that leave gantry less safe than
@@ -77,11 +80,14 @@ var statusPage = template.Must(template.New("status.html").Funcs(template.FuncMa
 		}
 		return time.Since(t).Round(time.Second).String() + " ago"
 	},
+	"utc": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 }).ParseFS(templates, "templates/status.html"))
 
 type statusData struct {
 	Version     string
 	Warnings    []string
+	Issuer      string // "" when workload identity is off
+	Keys        []identity.KeyStatus
 	Locks       []store.Lock
 	Jobs        []store.Job
 	Deployments []store.Deployment
@@ -102,6 +108,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.Deployments, err = s.Store.ListDeployments(ctx, "", "", 50); err != nil {
 		d.Errors = append(d.Errors, "deployments: "+err.Error())
+	}
+	if s.IdentityStatus != nil {
+		if d.Issuer, d.Keys, err = s.IdentityStatus(ctx); err != nil {
+			d.Errors = append(d.Errors, "workload identity: "+err.Error())
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if len(d.Errors) > 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/classla/gantry/internal/identity"
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/store/sqlite"
@@ -103,5 +104,43 @@ func TestStatusPageShowsWarningsEscaped(t *testing.T) {
 	}
 	if strings.Contains(body, "<script>x</script>") {
 		t.Error("a warning was not escaped")
+	}
+}
+
+func TestStatusPageShowsTheIssuerAndItsKeys(t *testing.T) {
+	t.Parallel()
+	s, st := newServer(t)
+	i, err := identity.New(identity.Config{URL: "https://gantry.example.com", Keys: st, Secret: []byte(strings.Repeat("k", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := st.SigningKeys(t.Context())
+	s.Identity, s.IdentityStatus = i.Handler(), i.Status
+	code, body := get(t, s.Handler(), "GET", "/")
+	if code != http.StatusOK {
+		t.Fatalf("status page: %d", code)
+	}
+	for _, want := range []string{"Workload identity", "https://gantry.example.com/.well-known/jwks.json", keys[0].ID, "signing"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the status page lacks %q:\n%s", want, body)
+		}
+	}
+	// The issuer's documents are mounted beside the status page.
+	if code, body := get(t, s.Handler(), "GET", "/.well-known/jwks.json"); code != http.StatusOK || !strings.Contains(body, keys[0].ID) {
+		t.Errorf("GET /.well-known/jwks.json = %d %s", code, body)
+	}
+}
+
+func TestWithoutWorkloadIdentityNothingIsServedUnderWellKnown(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t)
+	if code, _ := get(t, s.Handler(), "GET", "/.well-known/openid-configuration"); code != http.StatusNotFound {
+		t.Errorf("GET /.well-known/openid-configuration without workload identity = %d, want 404", code)
+	}
+	if _, body := get(t, s.Handler(), "GET", "/"); strings.Contains(body, "Workload identity") {
+		t.Error("the status page shows workload identity while it is off")
 	}
 }
