@@ -8,21 +8,28 @@ import (
 	"github.com/classla/gantry/internal/store/sqlite"
 )
 
-// BenchmarkSign is the cost a job pays for its token: reading the keys from SQLite, checking the
-// rotation, signing RS256, teaching the redaction filter.
-func BenchmarkSign(b *testing.B) {
+// benchIssuer is a started issuer on a new SQLite store.
+func benchIssuer(b *testing.B, f *redact.Filter) *Issuer {
+	b.Helper()
 	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "gantry.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
-	i, err := New(Config{URL: "https://gantry.example.com", Keys: st, Secret: secret(1), Redact: redact.New()})
+	b.Cleanup(func() { st.Close() })
+	i, err := New(Config{URL: "https://gantry.example.com", Keys: st, Secret: secret(1), Redact: f})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := i.Start(b.Context()); err != nil {
 		b.Fatal(err)
 	}
+	return i
+}
+
+// BenchmarkSign is the cost a job pays for its token: reading the keys from SQLite, checking the
+// rotation, signing RS256, teaching the redaction filter.
+func BenchmarkSign(b *testing.B) {
+	i := benchIssuer(b, redact.New())
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := i.Sign(b.Context(), planClaims); err != nil {
@@ -33,18 +40,7 @@ func BenchmarkSign(b *testing.B) {
 
 // BenchmarkJWKS is one key set request as STS makes it.
 func BenchmarkJWKS(b *testing.B) {
-	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "gantry.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	i, err := New(Config{URL: "https://gantry.example.com", Keys: st, Secret: secret(1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := i.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
+	i := benchIssuer(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := i.JWKS(b.Context()); err != nil {
