@@ -529,3 +529,32 @@ func TestStatusNamesEachPublishedKeysState(t *testing.T) {
 		t.Errorf("after the rotation: %s, want %s", got, want)
 	}
 }
+
+func TestReplicasRotatingTogetherAddOneKey(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	c := newClock(t0)
+	path := filepath.Join(t.TempDir(), "gantry.db")
+	st := openStoreAt(t, path)
+	replicas := []served{serve(t, openStoreAt(t, path), Config{Now: c.Now}), serve(t, openStoreAt(t, path), Config{Now: c.Now}),
+		serve(t, openStoreAt(t, path), Config{Now: c.Now})}
+	c.Set(t0.Add(DefaultRotation - DefaultPrepublish))
+	var wg sync.WaitGroup
+	for _, r := range replicas {
+		wg.Go(func() {
+			if _, err := r.JWKS(context.Background()); err != nil {
+				t.Errorf("JWKS: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	keys, err := st.SigningKeys(t.Context())
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("after three replicas rotated at once the store holds %d keys (%v), want two", len(keys), err)
+	}
+	want := fmt.Sprint([]string{keys[0].ID, keys[1].ID})
+	for n, r := range replicas {
+		if got := fmt.Sprint(r.kids(t)); got != want {
+			t.Errorf("replica %d publishes %s, want %s", n, got, want)
+		}
+	}
+}
