@@ -164,6 +164,15 @@ type Store interface {
 	DeleteSigningKeys(ctx context.Context, below int64) error
 }
 
+// Notifier is implemented by stores that several processes share (PostgreSQL): Listen calls
+// wake whenever any process queued a job, or made a queued job claimable (a job of its mutex
+// ended, an expired lease requeued it), so that an idle worker on any replica starts at once
+// instead of at its next poll. It returns when ctx ends, or with an error when it cannot listen
+// (the caller then falls back to polling and may call it again).
+type Notifier interface {
+	Listen(ctx context.Context, wake func()) error
+}
+
 // SigningKey is a key gantry signs its workload identity tokens with (SPEC §10). The store
 // keeps Sealed as given: the private key encrypted by its caller, never in clear.
 type SigningKey struct {
