@@ -27,7 +27,9 @@ type Pool struct {
 	Owner string
 	// Lease is how long a claim lasts without renewal; workers renew it every Lease/3.
 	Lease time.Duration
-	// Poll is how often idle workers look for queued jobs when nobody calls Wake.
+	// Poll is how often idle workers look for queued jobs when nobody calls Wake. A Store that
+	// is a store.Notifier wakes them as soon as any process queues a job; Poll is then the
+	// fallback for a missed notification.
 	Poll time.Duration
 	// Drain is how long running jobs may go on after Run's context is canceled.
 	Drain time.Duration
@@ -123,6 +125,13 @@ func (p *Pool) Run(ctx context.Context) error {
 		defer wg.Done()
 		p.reap(ctx)
 	}()
+	if n, ok := p.Store.(store.Notifier); ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.listen(ctx, n)
+		}()
+	}
 
 	<-ctx.Done()
 	done := make(chan struct{})
@@ -157,6 +166,27 @@ func (p *Pool) work(ctx, jobCtx context.Context) {
 		case <-p.wake:
 		case <-ticker.C:
 		}
+	}
+}
+
+// listen wakes an idle worker whenever another process sharing the store queued a job or made
+// one claimable; while it cannot listen the workers poll, and it tries again after a pause.
+func (p *Pool) listen(ctx context.Context, n store.Notifier) {
+	pause := min(p.Poll, time.Second)
+	for {
+		err := n.Listen(ctx, p.Wake)
+		if ctx.Err() != nil {
+			return
+		}
+		p.Log.Warn("listening for queued jobs failed; polling until it works again", "err", err, "retry_in", pause)
+		// A notification may have been missed while not listening.
+		p.Wake()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(pause*2, time.Minute)
 	}
 }
 

@@ -228,3 +228,54 @@ func TestPoolShutdownLetsRunningJobsFinishWithinTheDeadline(t *testing.T) {
 		t.Errorf("reported %v, want the job cut off by the shutdown", got)
 	}
 }
+
+// notifyingStore is a store shared with "another process" that queues jobs behind the pool's
+// back (no Wake) and notifies listeners, as PostgreSQL's NOTIFY does.
+type notifyingStore struct {
+	store.Store
+	notify  chan struct{}
+	listens atomic.Int32
+}
+
+func (n *notifyingStore) Listen(ctx context.Context, wake func()) error {
+	if n.listens.Add(1) == 1 {
+		// The first connection breaks at once: the pool must listen again.
+		return errors.New("connection reset")
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-n.notify:
+			wake()
+		}
+	}
+}
+
+func TestPoolStartsAJobQueuedByAnotherProcessWhenNotified(t *testing.T) {
+	t.Parallel()
+	st := &notifyingStore{Store: openStore(t, filepath.Join(t.TempDir(), "gantry.db")), notify: make(chan struct{}, 1)}
+	ran := make(chan int64, 1)
+	p := newPool(st, job.Registry{"plan": job.HandlerFunc(func(_ context.Context, j store.Job, _ *slog.Logger) ([]byte, error) {
+		ran <- j.ID
+		return nil, nil
+	})})
+	// Polling alone would take an hour: only the notification can start the job in time.
+	p.Poll = time.Hour
+	p.Lease = time.Minute
+	stop := start(t, p)
+	defer stop()
+	for st.listens.Load() < 2 {
+		time.Sleep(5 * time.Millisecond) // the pool listens again after the broken connection
+	}
+	j := enqueue(t, st, "plan")
+	st.notify <- struct{}{}
+	select {
+	case id := <-ran:
+		if id != j.ID {
+			t.Errorf("ran job %d, want %d", id, j.ID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a notified job did not start")
+	}
+}
