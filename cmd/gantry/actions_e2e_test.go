@@ -19,6 +19,7 @@ import (
 	"github.com/classla/gantry/internal/testing/awsfake"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/oidcfake"
+	"github.com/classla/gantry/internal/testing/pgtest"
 	"github.com/classla/gantry/internal/testing/s3fake"
 	"github.com/classla/gantry/internal/testing/sandboxtest"
 )
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // actionsE2E is a server running jobs in (fake) GitHub Actions runners.

@@ -12,7 +12,6 @@ import (
 	"github.com/classla/gantry/internal/flow"
 	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
-	"github.com/classla/gantry/internal/store/sqlite"
 )
 
 type rollbackOptions struct {
@@ -98,11 +97,8 @@ func openLedger(ctx context.Context, e *env) (store.Store, error) {
 	if url == "" {
 		url = "sqlite://" + strings.TrimSuffix(dataDir(e), "/") + "/gantry.db"
 	}
-	path, ok := strings.CutPrefix(url, "sqlite://")
-	if !ok {
-		return nil, usagef("GANTRY_DATABASE_URL: only sqlite:// databases are supported by this version")
-	}
-	return sqlite.Open(ctx, path)
+	st, _, err := openDatabase(ctx, url, nil)
+	return st, err
 }
 
 func revisionOf(arn string) string {

@@ -29,7 +29,6 @@ import (
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/ship"
 	"github.com/classla/gantry/internal/store"
-	"github.com/classla/gantry/internal/store/sqlite"
 	"github.com/classla/gantry/internal/terraform"
 	"github.com/classla/gantry/internal/version"
 	"github.com/classla/gantry/internal/webhook"
@@ -83,7 +82,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 			"server's web identity can assume: set it to OWNER/REPO-GLOB=ROLE-ARN-GLOB entries (SPEC §10)")
 	}
 
-	st, singleReplica, err := openStore(ctx, s)
+	st, singleReplica, err := openDatabase(ctx, s.DatabaseURL, red)
 	if err != nil {
 		return err
 	}
@@ -279,23 +278,6 @@ func webURL(apiURL string) string {
 		return "https://github.com/"
 	}
 	return u.Scheme + "://" + u.Host + "/"
-}
-
-// openStore opens the database named by GANTRY_DATABASE_URL. singleReplica is true for the
-// embedded SQLite database, which one server process owns.
-func openStore(ctx context.Context, s *config.Server) (st store.Store, singleReplica bool, err error) {
-	switch {
-	case strings.HasPrefix(s.DatabaseURL, "sqlite://"):
-		path := strings.TrimPrefix(s.DatabaseURL, "sqlite://")
-		db, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return nil, false, err
-		}
-		return db, true, nil
-	case strings.HasPrefix(s.DatabaseURL, "postgres://"), strings.HasPrefix(s.DatabaseURL, "postgresql://"):
-		return nil, false, &usageError{errors.New("GANTRY_DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite://PATH (one replica)")}
-	}
-	return nil, false, &usageError{fmt.Errorf("GANTRY_DATABASE_URL %q: use sqlite://PATH or postgres://…", s.DatabaseURL)}
 }
 
 // webIdentity assumes the roles of projects and services by web identity: with a token gantry
