@@ -115,23 +115,9 @@ func (s *Store) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, e
 		}
 		add("state = ANY(?)", states)
 	}
-	if f.Kind != "" {
-		add("kind = ?", f.Kind)
-	}
-	if f.Repo != "" {
-		add("repo = ?", f.Repo)
-	}
-	if f.PR != 0 {
-		add("pr = ?", f.PR)
-	}
-	if f.Key != "" {
-		add("job_key = ?", f.Key)
-	}
-	if f.SHA != "" {
-		add("sha = ?", f.SHA)
-	}
-	if f.DeliveryID != "" {
-		add("delivery_id = ?", f.DeliveryID)
+	columns, values := f.Equalities()
+	for i, c := range columns {
+		add(c+" = ?", values[i])
 	}
 	q := "SELECT " + jobColumns + " FROM jobs"
 	if len(where) > 0 {

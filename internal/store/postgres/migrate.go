@@ -4,11 +4,8 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/classla/gantry/internal/store"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,38 +22,9 @@ var migrationFiles embed.FS
 // time ("gantry" and 1 in hex): the first migrates, the others wait and then find nothing to do.
 const migrationLock int64 = 0x67616e74727901
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("embedded migration %s is not named NNNN_description.sql", e.Name())
-		}
-		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("read embedded migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: version, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("embedded migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
-		}
-	}
-	return ms, nil
+func migrations() ([]store.Migration, error) {
+	return store.ReadMigrations(migrationFiles, "migrations")
 }
 
 // migrate applies the migrations the database has not recorded yet, each in its own
@@ -85,7 +53,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	return err
 }
 
-func (s *Store) migrateLocked(ctx context.Context, conn *pgxpool.Conn, ms []migration) error {
+func (s *Store) migrateLocked(ctx context.Context, conn *pgxpool.Conn, ms []store.Migration) error {
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    BIGINT PRIMARY KEY,
 		applied_at TIMESTAMPTZ NOT NULL
@@ -97,7 +65,7 @@ func (s *Store) migrateLocked(ctx context.Context, conn *pgxpool.Conn, ms []migr
 		return err
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		if err := s.apply(ctx, conn, m); err != nil {
@@ -110,10 +78,10 @@ func (s *Store) migrateLocked(ctx context.Context, conn *pgxpool.Conn, ms []migr
 // checkKnown returns the versions the database records, and fails when one of them is a
 // migration this build does not have: its schema is ahead of this code, and writing to it
 // could corrupt what the newer gantry keeps.
-func (s *Store) checkKnown(ctx context.Context, conn *pgxpool.Conn, ms []migration) (map[int]bool, error) {
+func (s *Store) checkKnown(ctx context.Context, conn *pgxpool.Conn, ms []store.Migration) (map[int]bool, error) {
 	known := make(map[int]bool, len(ms))
 	for _, m := range ms {
-		known[m.version] = true
+		known[m.Version] = true
 	}
 	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations ORDER BY version")
 	if err != nil {
@@ -126,7 +94,7 @@ func (s *Store) checkKnown(ctx context.Context, conn *pgxpool.Conn, ms []migrati
 	applied := make(map[int]bool, len(versions))
 	for _, v := range versions {
 		if !known[v] {
-			return nil, fmt.Errorf("%s has schema version %d, which this gantry does not know (it knows up to %d): a newer gantry has used it; upgrade gantry to that version or later (downgrades are not supported)", s.name, v, ms[len(ms)-1].version)
+			return nil, fmt.Errorf("%s has schema version %d, which this gantry does not know (it knows up to %d): a newer gantry has used it; upgrade gantry to that version or later (downgrades are not supported)", s.name, v, ms[len(ms)-1].Version)
 		}
 		applied[v] = true
 	}
@@ -134,14 +102,14 @@ func (s *Store) checkKnown(ctx context.Context, conn *pgxpool.Conn, ms []migrati
 }
 
 // apply runs one migration and records it, in one transaction.
-func (s *Store) apply(ctx context.Context, conn *pgxpool.Conn, m migration) error {
+func (s *Store) apply(ctx context.Context, conn *pgxpool.Conn, m store.Migration) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		// Without arguments pgx sends the simple protocol, which runs every statement of the file.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s to %s: %w", m.name, s.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply migration %s to %s: %w", m.Name, s.name, err)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", m.version, now()); err != nil {
-			return fmt.Errorf("record migration %s of %s: %w", m.name, s.name, err)
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", m.Version, now()); err != nil {
+			return fmt.Errorf("record migration %s of %s: %w", m.Name, s.name, err)
 		}
 		return nil
 	})

@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/classla/gantry/internal/store"
 )
 
 // migrationFiles are the schema changes, named NNNN_what.sql and applied in number order.
@@ -18,38 +15,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("embedded migration %s is not named NNNN_description.sql", e.Name())
-		}
-		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("read embedded migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: version, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("embedded migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
-		}
-	}
-	return ms, nil
+func migrations() ([]store.Migration, error) {
+	return store.ReadMigrations(migrationFiles, "migrations")
 }
 
 // migrate applies the migrations the database has not recorded yet, each in its own
@@ -79,10 +47,10 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // checkKnown fails when the database records a migration this build does not have: its
 // schema is ahead of this code, and writing to it could corrupt what the newer gantry keeps.
-func (s *Store) checkKnown(ctx context.Context, ms []migration) error {
+func (s *Store) checkKnown(ctx context.Context, ms []store.Migration) error {
 	known := make(map[int]bool, len(ms))
 	for _, m := range ms {
-		known[m.version] = true
+		known[m.Version] = true
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
 	if err != nil {
@@ -95,7 +63,7 @@ func (s *Store) checkKnown(ctx context.Context, ms []migration) error {
 			return fmt.Errorf("read schema version of %s: %w", s.path, err)
 		}
 		if !known[v] {
-			return fmt.Errorf("database %s has schema version %d, which this gantry does not know (it knows up to %d): a newer gantry has used it; upgrade gantry to that version or later (downgrades are not supported)", s.path, v, ms[len(ms)-1].version)
+			return fmt.Errorf("database %s has schema version %d, which this gantry does not know (it knows up to %d): a newer gantry has used it; upgrade gantry to that version or later (downgrades are not supported)", s.path, v, ms[len(ms)-1].Version)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -106,20 +74,20 @@ func (s *Store) checkKnown(ctx context.Context, ms []migration) error {
 
 // apply runs one migration unless it is recorded already. The check is inside the write
 // transaction, so two processes opening a new database at once apply it once.
-func (s *Store) apply(ctx context.Context, m migration) error {
+func (s *Store) apply(ctx context.Context, m store.Migration) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
-			return fmt.Errorf("check migration %s of %s: %w", m.name, s.path, err)
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.Version).Scan(&n); err != nil {
+			return fmt.Errorf("check migration %s of %s: %w", m.Name, s.path, err)
 		}
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s to %s: %w", m.name, s.path, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply migration %s to %s: %w", m.Name, s.path, err)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", m.version, micros(now())); err != nil {
-			return fmt.Errorf("record migration %s of %s: %w", m.name, s.path, err)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", m.Version, micros(now())); err != nil {
+			return fmt.Errorf("record migration %s of %s: %w", m.Name, s.path, err)
 		}
 		return nil
 	})

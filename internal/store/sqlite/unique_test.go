@@ -70,13 +70,13 @@ func TestAnApplyQueuedBeforeTheUpgradeKeepsItsKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.version >= 5 {
+		if m.Version >= 5 {
 			break
 		}
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
 		}
-		if _, err := db.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)", m.version); err != nil {
+		if _, err := db.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)", m.Version); err != nil {
 			t.Fatal(err)
 		}
 	}
