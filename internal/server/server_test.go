@@ -6,14 +6,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/classla/gantry/internal/identity"
 	"github.com/classla/gantry/internal/server"
 	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/store/postgres"
 	"github.com/classla/gantry/internal/store/sqlite"
+	"github.com/classla/gantry/internal/testing/pgtest"
 )
 
 func newServer(t *testing.T) (*server.Server, store.Store) {
@@ -144,3 +149,33 @@ func TestWithoutWorkloadIdentityNothingIsServedUnderWellKnown(t *testing.T) {
 		t.Error("the status page shows workload identity while it is off")
 	}
 }
+
+// With PostgreSQL, readiness follows the server: a database that goes away (here: dropped under
+// the replica) makes /readyz answer 503, so the load balancer stops sending deliveries.
+func TestReadinessFollowsAPostgreSQLDatabase(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	st, err := postgres.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := (&server.Server{Store: st, Webhook: http.NotFoundHandler(), Log: slog.New(slog.DiscardHandler)}).Handler()
+	if code, _ := get(t, h, "GET", "/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz with a working database: %d, want 200", code)
+	}
+	u, _ := url.Parse(dbURL)
+	admin, err := pgx.Connect(t.Context(), pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(t.Context(), "DROP DATABASE "+strings.TrimPrefix(u.Path, "/")+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, h, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "database") {
+		t.Errorf("readyz with the database gone: %d %q, want 503 naming the database", code, body)
+	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
