@@ -123,6 +123,10 @@ type deployResult struct {
 	// Blocked names the applies of the commit that did not succeed, so nothing was deployed;
 	// requeueHeldDeploys finds the job again by it.
 	Blocked []render.HeldApply `json:"blocked,omitempty"`
+	// WaitingFor is the project whose apply was still queued or running, so the deployment was
+	// queued again behind it (as job Next) instead of waiting in a worker.
+	WaitingFor string `json:"waiting_for,omitempty"`
+	Next       int64  `json:"next,omitempty"`
 }
 
 // runDeploy waits for every apply of the commit, then builds, pushes and rolls the service out,
@@ -130,9 +134,12 @@ type deployResult struct {
 // an apply of the commit is held or failed, it deploys nothing and says why.
 func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 	s, svc := t.Spec, t.Spec.Service
-	held, err := waitForApplies(ctx, t)
+	held, pending, err := commitApplies(ctx, t.Store, t.Repo.String(), s, 0)
 	if err != nil {
 		return nil, err
+	}
+	if len(pending) > 0 {
+		return queueBehind(ctx, t, pending[0])
 	}
 	if len(held) > 0 {
 		err := t.reportHeld(ctx, render.DeployHeld{Service: svc.Name, Commit: s.SHA, PR: s.Number, Applies: held})
@@ -208,30 +215,33 @@ func ship(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 		Repo: t.Repo.String(), Env: env})
 }
 
-// waitForApplies waits until every apply of the deployment's commit has ended, and returns
-// those that did not apply.
-func waitForApplies(ctx context.Context, t *task[DeploySpec]) ([]render.HeldApply, error) {
-	for {
-		held, pending, err := commitApplies(ctx, t.Store, t.Repo.String(), t.Spec, 0)
-		if err != nil || pending == 0 {
-			return held, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+// queueBehind queues the deployment again behind apply, an apply of its commit that has not
+// ended: the new job shares the apply's mutex, so it is claimed only once that apply is over, and
+// no worker waits in between. Once there, it looks again, and queues itself behind the next
+// apply still pending, if any. The key makes each hop happen once.
+func queueBehind(ctx context.Context, t *task[DeploySpec], apply store.Job) (any, error) {
+	var a ApplySpec
+	_ = json.Unmarshal(apply.Spec, &a)
+	svc := t.Spec.Service.Name
+	next, err := t.Store.EnqueueJob(ctx, store.NewJob{Kind: KindDeploy, InstallationID: t.Job.InstallationID, Repo: t.Job.Repo,
+		PR: t.Job.PR, SHA: t.Job.SHA, Key: fmt.Sprintf("%s#behind-%d", deployKey(t.Job.Repo, t.Job.SHA, svc), t.Job.ID), Unique: true,
+		Mutex: apply.Mutex, Spec: t.Job.Spec, MaxAttempts: 1})
+	if err != nil && !errors.Is(err, store.ErrDuplicate) {
+		return nil, fmt.Errorf("queueing the deployment of %s behind the apply of %s: %w", svc, a.Project.Name, err)
 	}
+	t.Log.Info("deployment queued behind an apply of its commit", "service", svc, "project", a.Project.Name,
+		"apply_job", apply.ID, "next_job", next.ID)
+	return deployResult{WaitingFor: a.Project.Name, Next: next.ID}, nil
 }
 
 // commitApplies finds where the applies of a deployment's commit stand: those that ended without
-// applying (held), and how many are queued or running (pending). Each project's newest apply
+// applying (held), and those queued or running (pending, oldest first). Each project's newest apply
 // counts — a confirmed or retried apply replaces the one it confirms — and the apply job
 // applied, which has succeeded but not yet finished, counts as applied.
-func commitApplies(ctx context.Context, st store.Store, repo string, d DeploySpec, applied int64) (held []render.HeldApply, pending int, err error) {
+func commitApplies(ctx context.Context, st store.Store, repo string, d DeploySpec, applied int64) (held []render.HeldApply, pending []store.Job, err error) {
 	jobs, err := st.ListJobs(ctx, store.JobFilter{Repo: repo, Kind: KindApply, SHA: d.SHA})
 	if err != nil {
-		return nil, 0, fmt.Errorf("listing the applies of %s: %w", short(d.SHA), err)
+		return nil, nil, fmt.Errorf("listing the applies of %s: %w", short(d.SHA), err)
 	}
 	latest := map[string]store.Job{}
 	var projects []string
@@ -261,7 +271,7 @@ func commitApplies(ctx context.Context, st store.Store, repo string, d DeploySpe
 		switch {
 		case j.ID == applied:
 		case !j.State.Done():
-			pending++
+			pending = append(pending, j)
 		case j.State == store.Succeeded && json.Unmarshal(j.Result, &res) == nil && res.Applied:
 		case j.State == store.Succeeded && res.Held != "":
 			held = append(held, render.HeldApply{Project: p, Reason: res.Held})

@@ -2,10 +2,12 @@ package flow_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/classla/gantry/internal/flow"
 	"github.com/classla/gantry/internal/store"
@@ -204,4 +206,70 @@ func jobList(jobs []store.Job) string {
 		out = append(out, s)
 	}
 	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// A deployment whose commit still has an apply running does not wait in a worker: it is queued
+// again behind that apply (sharing its mutex), is not claimable until the apply ends, and then
+// deploys once.
+func TestADeploymentIsQueuedBehindAnApplyStillRunningInsteadOfWaiting(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ship := &fakeShipper{}
+	w.deps.Shipper, w.deps.Credentials = ship, fakeCredentials{}
+	planned(t, w, "fast", "fast")
+	files := []string{"terraform/envs/production/main.tf", "terraform/envs/staging/main.tf"}
+	w.gh.AddPullRequest(repo, prMergedWith(files))
+	w.gh.SetTarball(repo, mergeSHA, map[string]string{"terraform/envs/production/main.tf": "fast", "terraform/envs/staging/main.tf": "fast"})
+	// backend comes after production; staging it does not list, but it must apply first too.
+	w.gh.SetFile(repo, "main", ".gantry.yaml", serviceConfig)
+	ctx := context.Background()
+	routed, err := w.intake.Route("pull_request", "merge", merged(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.RecordDelivery(ctx, store.Delivery{ID: "merge", Event: "pull_request"}, routed.Jobs); err != nil {
+		t.Fatal(err)
+	}
+	claim := func() (store.Job, bool) {
+		j, ok, err := w.st.ClaimJob(ctx, "test", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j, ok
+	}
+	// The merge queues the applies and the deployment; production applies.
+	var staging store.Job
+	for range 3 {
+		j, ok := claim()
+		if !ok {
+			t.Fatal("fewer jobs than the merge, production's apply and staging's apply")
+		}
+		var a flow.ApplySpec
+		if j.Kind == flow.KindApply && json.Unmarshal(j.Spec, &a) == nil && a.Project.Name == "staging" {
+			staging = j // claimed, still running
+			continue
+		}
+		w.finish(t, j)
+	}
+	if staging.ID == 0 {
+		t.Fatal("staging's apply was not claimed")
+	}
+	// The deployment runs while staging applies: it deploys nothing and queues itself behind it.
+	d, ok := claim()
+	if !ok || d.Kind != flow.KindDeploy {
+		t.Fatalf("claimed %+v, %v; want the deployment", d, ok)
+	}
+	d = w.finish(t, d)
+	if d.State != store.Succeeded || !strings.Contains(string(d.Result), `"waiting_for":"staging"`) || len(ship.calls) != 0 {
+		t.Fatalf("the deployment ended %s with %s and %d deployments; want it queued behind staging's apply", d.State, d.Result, len(ship.calls))
+	}
+	if j, ok := claim(); ok {
+		t.Fatalf("job %d (%s) was claimable while staging's apply runs; the deployment must wait behind it", j.ID, j.Kind)
+	}
+	// Staging's apply ends: the deployment runs, once.
+	w.finish(t, staging)
+	rest := w.runAll(t)
+	if len(rest) != 1 || rest[0].Kind != flow.KindDeploy || rest[0].State != store.Succeeded || len(ship.calls) != 1 {
+		t.Errorf("after staging applied: jobs %s and %d deployments, want one deployment", jobList(rest), len(ship.calls))
+	}
 }
