@@ -160,7 +160,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	shipper := &ship.Shipper{Builder: chooseBuilder(ctx, s.Builder, sb, log), Poll: s.ECSPollInterval, Getenv: e.getenv, Log: log}
 
 	deps := flow.Deps{Store: st, GitHub: flow.AppClients(app), Terraform: tf, Workdirs: work,
-		Catalog: catalog, Credentials: creds, Shipper: shipper, Policy: policy, Log: log}
+		Catalog: catalog, Credentials: creds, Shipper: shipper, Policy: policy, PublicURL: s.PublicURL, Log: log}
 	intake := &flow.Intake{Policy: policy}
 	workers := s.Workers
 	var runnerAPI http.Handler
@@ -177,7 +177,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		Handlers:      flow.Handlers(deps),
 		Workers:       workers,
 		SingleReplica: singleReplica,
-		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app)},
+		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app), PublicURL: s.PublicURL},
 		Observer:      m,
 		Log:           log,
 		Redact:        red,

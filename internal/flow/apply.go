@@ -198,10 +198,10 @@ func (r *applyRun) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, "in_progress", "planning the merge commit", "", ""); err != nil {
+	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, "in_progress", "planning the merge commit", t.jobURL(), ""); err != nil {
 		return err
 	}
-	r.check, err = t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/apply: " + p.Name, HeadSHA: s.SHA,
+	r.check, err = t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/apply: " + p.Name, HeadSHA: s.SHA, DetailsURL: t.jobURL(),
 		Status: "in_progress", Title: "Applying " + short(s.SHA)})
 	return err
 }
@@ -427,7 +427,7 @@ func (r *applyRun) report(ctx context.Context, runErr error) error {
 	}
 	body := render.ApplyMarkdown(r.c)
 	if s.Number != 0 {
-		if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, render.ApplyMarker(p.Name), body); err != nil {
+		if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, render.ApplyMarker(p.Name), t.withJobLink(body)); err != nil {
 			return err
 		}
 	}
@@ -435,5 +435,5 @@ func (r *applyRun) report(ctx context.Context, runErr error) error {
 		Conclusion: conclusion, Title: title, Summary: body}); err != nil {
 		return err
 	}
-	return t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, state, title, "", "")
+	return t.GH.CreateDeploymentStatus(ctx, t.Repo, r.deployment, state, title, t.jobURL(), "")
 }

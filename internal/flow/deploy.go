@@ -162,7 +162,7 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 	if err := t.Store.UpdateDeployment(ctx, d); err != nil {
 		return nil, err
 	}
-	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "building "+short(s.SHA), "", ""); err != nil {
+	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "building "+short(s.SHA), t.jobURL(), t.serviceURL(svc.Name)); err != nil {
 		return nil, err
 	}
 	res, shipErr := shipWhere(ctx, t)
@@ -177,7 +177,7 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 		return nil, err
 	}
 	if err := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State),
-		render.DeployStatus(d.Service, d.TaskDefAfter, d.State == store.DeploymentSuccess), "", ""); err != nil {
+		render.DeployStatus(d.Service, d.TaskDefAfter, d.State == store.DeploymentSuccess), t.jobURL(), t.serviceURL(d.Service)); err != nil {
 		return nil, err
 	}
 	if err := t.deployComment(rctx, render.DeployMarkdown(render.Deploy{Service: d.Service, Commit: d.SHA,
@@ -290,7 +290,7 @@ func (t *task[S]) reportHeld(ctx context.Context, h render.DeployHeld) error {
 		_, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, body)
 		return err
 	}
-	_, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/deploy: " + h.Service, HeadSHA: h.Commit,
+	_, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/deploy: " + h.Service, HeadSHA: h.Commit, DetailsURL: t.jobURL(),
 		Status: "completed", Conclusion: "neutral", Title: "Not deployed: an apply of this commit did not succeed", Summary: body})
 	return err
 }
@@ -354,6 +354,6 @@ func (t *task[S]) deployComment(ctx context.Context, body string) error {
 	if t.Job.PR == 0 {
 		return nil
 	}
-	_, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, body)
+	_, err := t.GH.Reply(ctx, t.Repo, t.Job.PR, t.withJobLink(body))
 	return err
 }

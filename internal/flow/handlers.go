@@ -61,7 +61,10 @@ type Deps struct {
 	// (GANTRY_EXECUTOR=actions).
 	Remote Remote
 	Policy Policy
-	Log    *slog.Logger
+	// PublicURL is GANTRY_PUBLIC_URL without a trailing slash; when set, check runs, deployment
+	// statuses and comments link to the job's and the service's pages on the status page.
+	PublicURL string
+	Log       *slog.Logger
 }
 
 // Handlers returns the handler of every job kind Intake queues.
@@ -142,6 +145,8 @@ func (t *task[S]) remove(dir *workdir.Dir) {
 // AbandonedReporter tells a pull request when its job died with the worker running it.
 type AbandonedReporter struct {
 	GitHub Clients
+	// PublicURL, when set, links the report to the job's page (GANTRY_PUBLIC_URL).
+	PublicURL string
 }
 
 // ReportAbandoned implements job.Reporter.
@@ -161,6 +166,7 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 		retry = "Check the service's state in ECS, then run `gantry deploy` or comment `/rollback`"
 	}
 	body := render.AbandonedMarkdown(render.Abandoned{Kind: j.Kind, Error: j.Error, JobID: j.ID, Retry: retry})
+	body = withJobLink(body, r.PublicURL, j.ID)
 	_, err = r.GitHub(j.InstallationID).Reply(ctx, repo, j.PR, body)
 	return err
 }

@@ -115,7 +115,7 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 		return reportLocked(ctx, t, held)
 	}
 
-	check, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: checkName(p.Name), HeadSHA: s.HeadSHA,
+	check, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: checkName(p.Name), HeadSHA: s.HeadSHA, DetailsURL: t.jobURL(),
 		Status: "in_progress", Title: "Planning " + short(s.HeadSHA)})
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func runPlan(ctx context.Context, t *task[PlanSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.GH.UpsertComment(rctx, t.Repo, s.Number, render.Marker(p.Name), body); err != nil {
+	if _, err := t.GH.UpsertComment(rctx, t.Repo, s.Number, render.Marker(p.Name), t.withJobLink(body)); err != nil {
 		return nil, err
 	}
 	out := render.PlanCheckRun(*c)
@@ -372,11 +372,11 @@ func reportLocked(ctx context.Context, t *task[PlanSpec], held store.Lock) (any,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, render.Marker(p.Name), body); err != nil {
+	if _, err := t.GH.UpsertComment(ctx, t.Repo, s.Number, render.Marker(p.Name), t.withJobLink(body)); err != nil {
 		return nil, err
 	}
 	out := render.LockedCheckRun(l)
-	if _, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: checkName(p.Name), HeadSHA: s.HeadSHA,
+	if _, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: checkName(p.Name), HeadSHA: s.HeadSHA, DetailsURL: t.jobURL(),
 		Status: "completed", Conclusion: out.Conclusion, Title: out.Title, Summary: out.Summary}); err != nil {
 		return nil, err
 	}

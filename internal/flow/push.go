@@ -110,7 +110,7 @@ func pushConfig(ctx context.Context, t *task[PushSpec]) (cfg *config.Repo, probl
 		return cfg, "", err
 	}
 	out := render.ConfigCheckRun(ConfigFile, perr.Error())
-	if _, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/config", HeadSHA: t.Spec.SHA, Status: "completed",
+	if _, err := t.GH.CreateCheckRun(ctx, t.Repo, gh.CheckRun{Name: "gantry/config", HeadSHA: t.Spec.SHA, DetailsURL: t.jobURL(), Status: "completed",
 		Conclusion: out.Conclusion, Title: out.Title, Summary: out.Summary}); err != nil {
 		return nil, perr.Error(), fmt.Errorf("reporting the configuration problems on %s at %s: %w", t.Repo, short(t.Spec.SHA), err)
 	}

@@ -174,7 +174,7 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "rolling back", "", ""); err != nil {
+	if err := t.GH.CreateDeploymentStatus(ctx, t.Repo, d.GitHubDeploymentID, "in_progress", "rolling back", t.jobURL(), t.serviceURL(d.Service)); err != nil {
 		return nil, err
 	}
 	res, err := rollBack(ctx, t, rollbackInput{TaskDefinition: target.TaskDefAfter, SHA: target.SHA})
@@ -189,13 +189,13 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	}
 	ok := d.State == store.DeploymentSuccess
 	if serr := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State),
-		render.DeployStatus(d.Service, d.TaskDefAfter, ok), "", ""); serr != nil {
+		render.DeployStatus(d.Service, d.TaskDefAfter, ok), t.jobURL(), t.serviceURL(d.Service)); serr != nil {
 		return nil, serr
 	}
 	body := render.RollbackMarkdown(render.Rollback{Service: d.Service, Succeeded: ok,
 		From: rollbackRow(current), To: rollbackRow(target), DeploymentID: d.ID, GitHubDeploymentID: d.GitHubDeploymentID,
 		Duration: res.Duration, Error: d.Error, Events: res.Events})
-	if _, rerr := t.GH.Reply(rctx, t.Repo, t.Job.PR, body); rerr != nil {
+	if _, rerr := t.GH.Reply(rctx, t.Repo, t.Job.PR, t.withJobLink(body)); rerr != nil {
 		return nil, rerr
 	}
 	return deployResult{DeploymentID: d.ID}, err
