@@ -34,9 +34,11 @@ type Scenario struct {
 	Never         bool // stays IN_PROGRESS
 }
 
-// ECS is a fake Amazon ECS API speaking AWS JSON 1.1, holding services and task definitions in
-// memory. It serves DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition, UpdateService
-// and DeregisterTaskDefinition; deployments roll out as Rollout scripted. It is safe for concurrent use.
+// ECS is a fake Amazon ECS API speaking AWS JSON 1.1, holding services, their tasks and task
+// definitions in memory. It serves DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition,
+// UpdateService, DeregisterTaskDefinition, ListTasks and DescribeTasks; deployments roll out as Rollout
+// scripted, each running one task (with an ENI and a private IP under awsvpc) started by the deployment.
+// It is safe for concurrent use.
 type ECS struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -45,6 +47,7 @@ type ECS struct {
 	taskDefs   map[string]*ecsTaskDef // ARN → definition
 	revisions  map[string]int         // family → last revision
 	services   map[string]*ecsService // cluster/service
+	tasks      []*ecsTask             // every task started, oldest first
 	registered []json.RawMessage
 	requests   []Request
 	seq        int
@@ -60,6 +63,7 @@ type ecsService struct {
 	taskDef       string
 	deployments   []map[string]any // PRIMARY first
 	events        []map[string]any // newest first
+	loadBalancers []any            // the service's loadBalancers, as DescribeServices lists them
 	scenario      Scenario
 	polls         int
 	rolling       bool
@@ -122,6 +126,30 @@ func (e *ECS) Rollout(cluster, service string, sc Scenario) {
 	s.scenario = sc
 }
 
+// RegisterTaskDefinition registers td as the next revision of its family without touching any service,
+// as Terraform does when a task definition's cpu, memory or environment changes. td is what AddService
+// takes; it returns the new revision's ARN.
+func (e *ECS) RegisterTaskDefinition(td any) string {
+	e.t.Helper()
+	raw, err := taskDefBytes(td)
+	if err != nil {
+		e.t.Fatalf("awsfake: RegisterTaskDefinition: %v", err)
+	}
+	var in map[string]any
+	if err := json.Unmarshal(raw, &in); err != nil {
+		e.t.Fatalf("awsfake: RegisterTaskDefinition: the task definition is not a JSON object: %v", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	tags, _ := in["tags"].([]any)
+	delete(in, "tags")
+	arn, aerr := e.register(in, tags)
+	if aerr != nil {
+		e.t.Fatalf("awsfake: RegisterTaskDefinition: %v", aerr)
+	}
+	return arn
+}
+
 // Registered returns the body of every RegisterTaskDefinition request, as received, oldest first.
 func (e *ECS) Registered() []json.RawMessage {
 	e.mu.Lock()
@@ -167,6 +195,8 @@ func (e *ECS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"RegisterTaskDefinition":   e.registerTaskDefinition,
 		"UpdateService":            e.updateService,
 		"DeregisterTaskDefinition": e.deregisterTaskDefinition,
+		"ListTasks":                e.listTasks,
+		"DescribeTasks":            e.describeTasks,
 	}[op]
 	var in map[string]any
 	if err := json.Unmarshal(body, &in); !ok || handler == nil || r.Method != http.MethodPost ||

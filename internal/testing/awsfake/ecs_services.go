@@ -21,6 +21,7 @@ func (e *ECS) serviceJSON(s *ecsService) map[string]any {
 			"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": true},
 			"maximumPercent":           200, "minimumHealthyPercent": 100,
 		},
+		"loadBalancers":      nonNil(s.loadBalancers),
 		"deployments":        s.deployments,
 		"events":             s.events,
 		"schedulingStrategy": "REPLICA",
@@ -29,6 +30,7 @@ func (e *ECS) serviceJSON(s *ecsService) map[string]any {
 
 func (e *ECS) deployment(s *ecsService, taskDef string) map[string]any {
 	now, id := e.now(), e.nextID()
+	e.startTask(s, id, taskDef)
 	return map[string]any{
 		"id": id, "status": "PRIMARY", "taskDefinition": taskDef,
 		"desiredCount": 1, "pendingCount": 0, "runningCount": 0, "failedTasks": 0,
@@ -82,6 +84,9 @@ func (e *ECS) advance(s *ecsService) {
 	case sc.CompleteAfter > 0 && s.polls >= sc.CompleteAfter:
 		d["rolloutState"], d["rolloutStateReason"] = "COMPLETED", "ECS deployment "+id+" completed."
 		d["runningCount"], d["pendingCount"] = 1, 0
+		for _, old := range s.deployments[1:] {
+			e.stopTasks(old["id"].(string))
+		}
 		s.deployments = s.deployments[:1] // the old tasks have drained
 		e.event(s, fmt.Sprintf("(service %s) (deployment %s) deployment completed.", s.name, id))
 		e.event(s, fmt.Sprintf("(service %s) has reached a steady state.", s.name))
@@ -89,10 +94,12 @@ func (e *ECS) advance(s *ecsService) {
 	case sc.FailAfter > 0 && s.polls >= sc.FailAfter:
 		d["rolloutState"], d["rolloutStateReason"] = "FAILED", "ECS deployment circuit breaker: tasks failed to start."
 		d["failedTasks"] = 3
+		e.stopTasks(id)
 		e.event(s, fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", s.name, id))
 		s.rolling = false
 	case sc.RollbackAfter > 0 && s.polls >= sc.RollbackAfter && len(s.deployments) > 1:
 		prev := s.deployments[1]
+		e.stopTasks(id)
 		e.event(s, fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", s.name, id))
 		e.event(s, fmt.Sprintf("(service %s) rolling back to deployment %s.", s.name, prev["id"]))
 		prev["status"], prev["rolloutState"] = "PRIMARY", "COMPLETED"

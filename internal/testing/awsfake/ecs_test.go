@@ -138,3 +138,27 @@ func signedECSRequest(t *testing.T, e *awsfake.ECS, op, body string) (int, strin
 	_, _ = b.ReadFrom(resp.Body)
 	return resp.StatusCode, b.String()
 }
+
+func TestECSDescribesAFamilyAsItsLatestActiveRevision(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fake := awsfake.NewECS(t)
+	fake.AddService("c", "api", awsfake.TaskDefinitionJSON(ecsTaskDef))
+	second := fake.RegisterTaskDefinition(`{"family":"api","memory":"2048","containerDefinitions":[{"name":"api","image":"repo/api:terraform"}]}`)
+	third := fake.RegisterTaskDefinition(`{"family":"api","memory":"4096","containerDefinitions":[{"name":"api","image":"repo/api:terraform"}]}`)
+	c := ecsClient(fake)
+	if _, err := c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(third)}); err != nil {
+		t.Fatalf("DeregisterTaskDefinition: %v", err)
+	}
+	out, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("api")})
+	if err != nil {
+		t.Fatalf("DescribeTaskDefinition: %v", err)
+	}
+	if got := aws.ToString(out.TaskDefinition.TaskDefinitionArn); got != second || aws.ToString(out.TaskDefinition.Memory) != "2048" {
+		t.Errorf("family api described as %s (memory %s); want %s, the latest ACTIVE revision", got, aws.ToString(out.TaskDefinition.Memory), second)
+	}
+	svc, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"api"}})
+	if err != nil || aws.ToString(svc.Services[0].TaskDefinition) == second {
+		t.Errorf("registering a revision moved the service: %v, %v", svc, err)
+	}
+}
