@@ -1,6 +1,6 @@
 // Package server assembles gantry's HTTP surface: the webhook intake, health and readiness
-// probes, Prometheus metrics, the read-only status page, and the runner and workload identity
-// endpoints mounted beside them.
+// probes, Prometheus metrics, the read-only status pages (overview, one page per job, one per
+// service's deployments), and the runner and workload identity endpoints mounted beside them.
 package server
 
 import (
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/classla/gantry/internal/identity"
+	"github.com/classla/gantry/internal/redact"
 	"github.com/classla/gantry/internal/store"
 )
 
@@ -33,6 +34,12 @@ type Server struct {
 	// Warnings are shown at the top of the status page: settings that leave gantry less safe than
 	// it should be, such as a sandbox that is off.
 	Warnings []string
+	// Redact filters every stored text the pages show (job errors, runner logs, deployment
+	// errors): a runner's log is stored as the runner sent it. nil shows them unfiltered.
+	Redact *redact.Filter
+	// WebURL is GitHub's web address the pages link pull requests and commits to:
+	// https://github.com/ (the default when empty) or a GitHub Enterprise Server host's.
+	WebURL string
 }
 
 // Handler returns the mux of SPEC §3.
@@ -56,6 +63,8 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.well-known/", s.Identity)
 	}
 	mux.HandleFunc("GET /{$}", s.status)
+	mux.HandleFunc("GET /jobs/{id}", s.job)
+	mux.HandleFunc("GET /services/{owner}/{repo}/{service}", s.service)
 	return mux
 }
 
@@ -70,18 +79,37 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-//go:embed templates/status.html
+//go:embed templates/*.html
 var templates embed.FS
 
-var statusPage = template.Must(template.New("status.html").Funcs(template.FuncMap{
-	"ago": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return time.Since(t).Round(time.Second).String() + " ago"
-	},
-	"utc": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-}).ParseFS(templates, "templates/status.html"))
+// page parses one page with the layout its pages share.
+func page(name string) *template.Template {
+	return template.Must(template.New(name).Funcs(template.FuncMap{
+		"ago": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return time.Since(t).Round(time.Second).String() + " ago"
+		},
+		"utc": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"at":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"short": func(sha string) string {
+			if len(sha) > 7 {
+				return sha[:7]
+			}
+			return sha
+		},
+		"jobPath":     JobPath,
+		"servicePath": ServicePath,
+	}).ParseFS(templates, "templates/layout.html", "templates/"+name))
+}
+
+var (
+	statusPage  = page("status.html")
+	jobPage     = page("job.html")
+	servicePage = page("service.html")
+	missingPage = page("missing.html")
+)
 
 type statusData struct {
 	Version     string
@@ -114,11 +142,18 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			d.Errors = append(d.Errors, "workload identity: "+err.Error())
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	code := http.StatusOK
 	if len(d.Errors) > 0 {
-		w.WriteHeader(http.StatusServiceUnavailable)
+		code = http.StatusServiceUnavailable
 	}
-	if err := statusPage.Execute(w, d); err != nil {
-		s.Log.Error("rendering the status page failed", "err", err)
+	s.render(w, code, statusPage, d)
+}
+
+// render writes a page with its status code.
+func (s *Server) render(w http.ResponseWriter, code int, t *template.Template, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := t.Execute(w, data); err != nil {
+		s.Log.Error("rendering a status page failed", "page", t.Name(), "err", err)
 	}
 }
