@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,7 +17,8 @@ type Outcome string
 const (
 	OutcomeFailed     Outcome = "failed"      // ECS marked the deployment FAILED
 	OutcomeRolledBack Outcome = "rolled back" // the circuit breaker returned to the previous deployment
-	OutcomeTimedOut   Outcome = "timed out"   // still in progress when the timeout passed
+	OutcomeTimedOut   Outcome = "timed out"   // still in progress (or targets not yet healthy) when the timeout passed
+	OutcomeUnhealthy  Outcome = "unhealthy"   // a target group kept reporting a new task unhealthy
 )
 
 // Failure is a rollout that did not complete. Events are the service's latest events, newest first.
@@ -49,21 +51,28 @@ func (d *Deployer) rollOut(ctx context.Context, req Request, res Result, start t
 		return res, fmt.Errorf("ECS started no PRIMARY deployment for service %s: check the service in the ECS console", req.Service)
 	}
 	d.log().InfoContext(ctx, "service updated", "service", req.Service, "deployment", res.DeploymentID)
-	res, err = d.watch(ctx, req, res, start)
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	deadline := start.Add(timeout)
+	res, err = d.watch(ctx, req, res, deadline, timeout)
+	if err == nil {
+		// The rollout and the target check share the one wait_timeout.
+		if err = d.awaitTargets(ctx, req, res, out.Service.LoadBalancers, deadline, timeout); err != nil {
+			var fail *Failure
+			if errors.As(err, &fail) {
+				res.Events = fail.Events
+			}
+		}
+	}
 	res.Duration = d.now().Sub(start)
 	return res, err
 }
 
 // watch polls the service until our deployment settles or the timeout passes.
-func (d *Deployer) watch(ctx context.Context, req Request, res Result, start time.Time) (Result, error) {
-	poll, timeout := d.Poll, req.Timeout
-	if poll <= 0 {
-		poll = DefaultPoll
-	}
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	deadline := start.Add(timeout)
+func (d *Deployer) watch(ctx context.Context, req Request, res Result, deadline time.Time, timeout time.Duration) (Result, error) {
+	poll := d.poll()
 	timer := time.NewTimer(poll)
 	defer timer.Stop()
 	for {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/classla/gantry/internal/build"
 	"github.com/classla/gantry/internal/deploy"
@@ -29,7 +30,8 @@ type Shipper struct {
 	Builder build.Builder
 	// Poll is how often a rollout is checked (GANTRY_ECS_POLL_INTERVAL).
 	Poll time.Duration
-	// Getenv reads AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECS and AWS_REGION.
+	// Getenv reads AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECS,
+	// AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 and AWS_REGION.
 	Getenv func(string) string
 	// Insecure lets the builder talk plain HTTP to the registry (tests only).
 	Insecure bool
@@ -61,7 +63,7 @@ func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResu
 		// Nothing is built or pushed, so the digest the rollout would pin is not known yet.
 		fmt.Fprintf(s.out(), "would build %s and push %s:%s\n", svc.Build.Context, repoURI, strings.Join(tags, ", "+repoURI+":"))
 		fmt.Fprintf(s.out(), "(the digest below stands for the image's; it is known once the image is built)\n")
-		d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
+		d := s.deployer(cfg)
 		out, err := d.Deploy(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
 			Image: repoURI + "@sha256:" + strings.Repeat("0", 64), DryRun: true, Out: s.out()})
 		return flow.ShipResult{TaskDefBefore: out.TaskDefBefore}, err
@@ -85,7 +87,7 @@ func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResu
 		return flow.ShipResult{}, fmt.Errorf("building %s: %w", svc.Name, err)
 	}
 	res := flow.ShipResult{Image: img.Ref(), Digest: img.Digest}
-	d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
+	d := s.deployer(cfg)
 	out, err := d.Deploy(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
 		Image: img.Ref(), Timeout: time.Duration(svc.WaitTimeout)})
 	res.TaskDefBefore, res.TaskDefAfter, res.Events = out.TaskDefBefore, out.TaskDefAfter, out.Events
@@ -109,7 +111,7 @@ func (s *Shipper) Rollback(ctx context.Context, req flow.RollbackRequest) (flow.
 	if err != nil {
 		return flow.ShipResult{}, err
 	}
-	d := &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), Poll: s.Poll, Log: s.Log}
+	d := s.deployer(cfg)
 	out, err := d.Rollback(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
 		TaskDefinition: req.TaskDefinition, Timeout: time.Duration(svc.WaitTimeout), DryRun: s.DryRun, Out: s.out()})
 	return flow.ShipResult{TaskDefBefore: out.TaskDefBefore, TaskDefAfter: out.TaskDefAfter, Events: out.Events,
@@ -150,6 +152,19 @@ func (s *Shipper) endpoint(service string) func(*ecr.Options) {
 func (s *Shipper) endpointECS() func(*ecs.Options) {
 	return func(o *ecs.Options) {
 		if u := s.endpointURL("ECS"); u != "" {
+			o.BaseEndpoint = awssdk.String(u)
+		}
+	}
+}
+
+// deployer rolls out on ECS and checks the load balancer's targets (ELBv2) with cfg's credentials.
+func (s *Shipper) deployer(cfg awssdk.Config) *deploy.Deployer {
+	return &deploy.Deployer{Client: ecs.NewFromConfig(cfg, s.endpointECS()), ELB: elb.NewFromConfig(cfg, s.endpointELB()), Poll: s.Poll, Log: s.Log}
+}
+
+func (s *Shipper) endpointELB() func(*elb.Options) {
+	return func(o *elb.Options) {
+		if u := s.endpointURL("ELASTIC_LOAD_BALANCING_V2"); u != "" {
 			o.BaseEndpoint = awssdk.String(u)
 		}
 	}
