@@ -88,9 +88,9 @@ const (
 type Failure struct {
 	Outcome Outcome
 	JobID   string
-	Step    string // e.g. BUILD, DEPLOY
-	Reason  string // the step's statusReason
-	LogURL  string // a presigned URL of the step's log; it expires
+	Step    string        // e.g. BUILD, DEPLOY
+	Reason  string        // the step's statusReason
+	LogURL  string        // a presigned URL of the step's log; it expires
 	Status  string        // the job's last status
 	Timeout time.Duration // the wait that passed (OutcomeTimedOut)
 }
