@@ -1,10 +1,11 @@
 locals {
   ecs_service_arn = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/${var.ecs_cluster_name}/${var.ecs_service_name}"
+  ecs_cluster_arn = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:cluster/${var.ecs_cluster_name}"
 }
 
 # The deploy role pushes to one repository and rolls out one service; it can pass only that service's
 # two task roles, and only to ECS tasks.
-#tfsec:ignore:aws-iam-no-policy-wildcards GetAuthorizationToken, RegisterTaskDefinition and DescribeTaskDefinition support no resource-level scoping
+#tfsec:ignore:aws-iam-no-policy-wildcards GetAuthorizationToken, RegisterTaskDefinition, DescribeTaskDefinition, ListTasks and DescribeTargetHealth support no resource-level scoping
 data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "RegistryLogin"
@@ -38,6 +39,31 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "RollOut"
     actions   = ["ecs:DescribeServices", "ecs:UpdateService"]
     resources = [local.ecs_service_arn]
+  }
+
+  # After the rollout: the deployment's tasks (their IPs) and the load balancer's view of them.
+  statement {
+    sid       = "ListDeployedTasks"
+    actions   = ["ecs:ListTasks"]
+    resources = ["*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.ecs_cluster_arn]
+    }
+  }
+
+  statement {
+    sid       = "DescribeDeployedTasks"
+    actions   = ["ecs:DescribeTasks"]
+    resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${var.ecs_cluster_name}/*"]
+  }
+
+  statement {
+    sid       = "TargetHealth"
+    actions   = ["elasticloadbalancing:DescribeTargetHealth"]
+    resources = ["*"]
   }
 
   statement {
