@@ -25,6 +25,9 @@ type Deploy struct {
 	Error        string
 	// Events are the service's last events, newest first.
 	Events []string
+	// Changes are how the revision copied (the family's latest, as Terraform registered it) differs
+	// from the one that ran, besides the image: "memory 1024 → 2048".
+	Changes []string
 }
 
 // DeployMarkdown is the pull-request comment of a deployment: done or failed.
@@ -46,6 +49,12 @@ func DeployMarkdown(d Deploy) string {
 		fmt.Fprintf(&b, "| time to steady state | %s |\n", d.Duration.Round(time.Second))
 	}
 	fmt.Fprintf(&b, "| deployment | %d |\n", d.DeploymentID)
+	if len(d.Changes) > 0 {
+		b.WriteString("\nBesides the image, the new revision differs from the one that ran (it copies the family's latest revision, as Terraform registered it):\n\n")
+		for _, c := range d.Changes {
+			b.WriteString("- " + code(c) + "\n")
+		}
+	}
 	if strings.TrimSpace(d.Error) != "" {
 		b.WriteString("\n" + CodeBlock(d.Error))
 	}

@@ -43,11 +43,21 @@ func TestGoldenDeployComments(t *testing.T) {
 	rollbackFailed.Events = []string{"(service classla-backend) (port 8080) is unhealthy in target-group classla-backend"}
 	hostileDeploy := Deploy{Service: "back`end", Commit: "0123456789abcdef", Image: "repo|x@sha256:" + hostile,
 		TaskDefBefore: "task-definition/" + hostile, TaskDefAfter: "task-definition/fam|ily:9", DeploymentID: 3,
-		Error: hostile, Events: []string{hostile, "second\r\nline"}}
+		Error: hostile, Events: []string{hostile, "second\r\nline"}, Changes: []string{"container app: environment " + hostile + " added"}}
+	withChanges := deployed()
+	withChanges.Changes = []string{"memory 1024 → 2048", "container app: environment LOG_LEVEL added",
+		"container app: secret DATABASE_URL changed"}
+	unhealthy := deployed()
+	unhealthy.Succeeded, unhealthy.Duration = false, 0
+	unhealthy.Error = "deployment unhealthy: target group classla-backend target 10.0.1.11:8080 is unhealthy " +
+		"(Target.ResponseCodeMismatch: Health checks failed with these codes: [502]): check the target group's health check " +
+		"(path, port, codes) and the security groups between the load balancer and the tasks"
 	comments := map[string]string{
 		"deploy_success.md":   DeployMarkdown(deployed()),
 		"deploy_failed.md":    DeployMarkdown(failed),
 		"deploy_hostile.md":   DeployMarkdown(hostileDeploy),
+		"deploy_changes.md":   DeployMarkdown(withChanges),
+		"deploy_unhealthy.md": DeployMarkdown(unhealthy),
 		"rollback_success.md": RollbackMarkdown(rolledBack()),
 		"rollback_failed.md":  RollbackMarkdown(rollbackFailed),
 		"deploy_held.md": DeployHeldMarkdown(DeployHeld{Service: "backend", Commit: "9f3c2e1a9f3c2e1a", PR: 2,
