@@ -33,8 +33,8 @@ func newDeploy(e *env) *cobra.Command {
 		Long: `Run the deployment of a .gantry.yaml service by hand: build the image from the checkout in --dir
 (which must be at --ref), push it to the service's ECR repository with the commit and branch tags,
 register a task definition revision pinned to the image digest and roll it out, waiting until the
-service is steady. AWS credentials are your own (the SDK's usual sources); AWS_ENDPOINT_URL_ECR and
-AWS_ENDPOINT_URL_ECS are honoured. --dry-run builds and pushes nothing and prints the rollout it would do.`,
+service is steady. AWS credentials are your own (the SDK's usual sources); AWS_ENDPOINT_URL_ECR,
+AWS_ENDPOINT_URL_ECS and AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 are honoured. --dry-run builds and pushes nothing and prints the rollout it would do.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDeploy(cmd.Context(), e, o) },
 	}

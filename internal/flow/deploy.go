@@ -66,6 +66,9 @@ type ShipResult struct {
 	Duration      time.Duration
 	// Events are the service's last events, newest first (for failures).
 	Events []string
+	// Changes are how the revision deployed differs from the one that ran, besides the image
+	// (what Terraform registered since), without secret or environment values.
+	Changes []string
 }
 
 func deployKey(repo, sha, service string) string {
@@ -182,7 +185,8 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 	}
 	if err := t.deployComment(rctx, render.DeployMarkdown(render.Deploy{Service: d.Service, Commit: d.SHA,
 		Succeeded: d.State == store.DeploymentSuccess, Image: d.Image, TaskDefBefore: d.TaskDefBefore,
-		TaskDefAfter: d.TaskDefAfter, Duration: res.Duration, DeploymentID: d.ID, Error: d.Error, Events: res.Events})); err != nil {
+		TaskDefAfter: d.TaskDefAfter, Duration: res.Duration, DeploymentID: d.ID, Error: d.Error, Events: res.Events,
+		Changes: res.Changes})); err != nil {
 		return nil, err
 	}
 	return deployResult{DeploymentID: d.ID}, shipErr

@@ -56,7 +56,7 @@ func TestAMergeDeploysTheServiceAfterTheApply(t *testing.T) {
 		statuses string
 	}{
 		{"a rollout that completes is recorded as a success", nil, store.DeploymentSuccess,
-			[]string{"`backend` deployed `9f3c2e1`", "classla-backend:8", "/rollback backend"},
+			[]string{"`backend` deployed `9f3c2e1`", "classla-backend:8", "/rollback backend", "memory 1024 → 2048"},
 			"[production:in_progress production:success backend:in_progress backend:success]"},
 		{"a rollout the circuit breaker undid is recorded as a failure with the service's events",
 			errors.New("rolled back by the deployment circuit breaker"), store.DeploymentFailure,
@@ -74,6 +74,7 @@ func TestAMergeDeploysTheServiceAfterTheApply(t *testing.T) {
 				TaskDefAfter:  "arn:aws:ecs:us-east-1:111111111111:task-definition/classla-backend:8",
 				Duration:      95 * time.Second,
 				Events:        []string{"(service classla-backend) rolling back to deployment ecs-svc/1"},
+				Changes:       []string{"memory 1024 → 2048"},
 			}}
 			w.deps.Shipper = ship
 			w.deps.Credentials = fakeCredentials{}

@@ -90,7 +90,7 @@ func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResu
 	d := s.deployer(cfg)
 	out, err := d.Deploy(ctx, deploy.Request{Cluster: svc.ECS.Cluster, Service: svc.ECS.Service, Container: svc.ECS.Container,
 		Image: img.Ref(), Timeout: time.Duration(svc.WaitTimeout)})
-	res.TaskDefBefore, res.TaskDefAfter, res.Events = out.TaskDefBefore, out.TaskDefAfter, out.Events
+	res.TaskDefBefore, res.TaskDefAfter, res.Events, res.Changes = out.TaskDefBefore, out.TaskDefAfter, out.Events, out.Changes
 	res.Duration = time.Since(start)
 	return res, err
 }
