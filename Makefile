@@ -12,7 +12,7 @@ export GANTRY_TOFU_BIN := $(BIN)/tofu
 export PATH := $(BIN):$(PATH)
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X github.com/classla/gantry/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)"
 
-.PHONY: help build demo test vet fmt-check tf-check tools bench fuzz clean
+.PHONY: help build demo test test-browser vet fmt-check tf-check tools bench fuzz clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,9 @@ demo: build ## print the plan comment gantry would post for examples/classla
 
 test: tools fmt-check vet tf-check ## run every test (race detector on), building what they need first
 	$(GO) test -race -count=1 ./...
+
+test-browser: ## render the status page's job and service pages in headless Chromium (/usr/bin/chromium; GANTRY_UPDATE_SCREENSHOT=1 rewrites docs/status-*.png)
+	$(GO) test -tags browser -count=1 -timeout 2m -run '^TestStatusPagesInChromium$$' ./internal/server/
 
 vet: ## go vet
 	$(GO) vet ./...

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -106,7 +107,7 @@ func seed(t testing.TB, st store.Store) fixture {
 		{SHA: "1111111aaaaaaaa", Actor: "dave", State: store.DeploymentSuccess, TaskDefAfter: td(41), RollbackOf: -2},
 	} {
 		d.Repo, d.Service = "classla/lms", "backend"
-		d.ImageDigest = fmt.Sprintf("sha256:%064x", i+1)
+		d.ImageDigest = fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(d.SHA+strconv.Itoa(i))))
 		d.Image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/lms-backend@" + d.ImageDigest
 		d.StartedAt = start.Add(time.Duration(i) * 40 * time.Minute)
 		d.FinishedAt = d.StartedAt.Add(3*time.Minute + 12*time.Second)
@@ -305,7 +306,7 @@ func TestServicePageListsDeploymentsNewestFirstWithRollbackTargets(t *testing.T)
 		t.Error("a failed deployment is offered as a rollback target")
 	}
 	mustContain(t, "older successful deployment's row", row(1), fmt.Sprintf("<code>/rollback backend --to %d</code>", d[1].ID),
-		"lms-backend:42", "sha256:000000000000", "3m12s", `<a href="https://github.com/classla/lms/commit/2222222bbbbbbbb"><code>2222222</code></a>`)
+		"lms-backend:42", d[1].ImageDigest[:19], "3m12s", `<a href="https://github.com/classla/lms/commit/2222222bbbbbbbb"><code>2222222</code></a>`)
 	// Deployment 1 left revision 41 running, which runs again now: /rollback would refuse it.
 	mustContain(t, "first deployment's row", row(0), "same revision as now")
 	if strings.Contains(row(0), "--to") {
