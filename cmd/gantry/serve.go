@@ -197,7 +197,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 	}
 	srv := &http.Server{
 		Handler: (&server.Server{Store: st, Webhook: hook, Metrics: m.Handler(), Runner: runnerAPI, Identity: identityAPI,
-			IdentityStatus: identityStatus, Log: log,
+			IdentityStatus: identityStatus, Redact: red, WebURL: webURL(s.GitHubAPIURL), Log: log,
 			Version: version.Get().String(), Warnings: warnings}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,

@@ -2,18 +2,16 @@ package flow
 
 import (
 	"fmt"
-	"net/url"
-	"strconv"
+
+	"github.com/classla/gantry/internal/server"
 )
 
-// JobPath and ServicePath are where the status page shows a job and a service's deployments;
-// internal/server serves them.
-func JobPath(id int64) string { return "/jobs/" + strconv.FormatInt(id, 10) }
-
-// ServicePath is the page of service's deployments in repo ("owner/name").
-func ServicePath(repo, service string) string {
-	return "/services/" + repo + "/" + url.PathEscape(service)
-}
+// JobPath and ServicePath are where the status page (internal/server) shows a job and a
+// service's deployments.
+var (
+	JobPath     = server.JobPath
+	ServicePath = server.ServicePath
+)
 
 // jobURL is the address of the job's page, "" without GANTRY_PUBLIC_URL.
 func (t *task[S]) jobURL() string {
