@@ -92,8 +92,8 @@ var brokenFiles = []struct {
 		{1, 1, "", "missing required key \"version\": add `version: 1` at the top of the file"},
 		{2, 5, "projects[0]", `missing required key "dir": set it to the Terraform root module's directory, relative to the repository root`},
 		{3, 10, "projects[0].aws", "names no role: set plan_role_arn (the read-only role plans of pull requests assume) and role_arn (the role the merge-time plan and the apply assume), or leave aws out"},
+		{5, 5, "services[0]", `missing required key "aws": set role_arn of the role the service's deployments assume (ECR and ECS, or Amplify)`},
 		{5, 5, "services[0]", `missing required key "ecr_repository": name the ECR repository the image is pushed to`},
-		{5, 5, "services[0]", `missing required key "aws": set role_arn of the role that may push to ECR and update the ECS service`},
 		{7, 7, "services[0].build", `missing required key "context": set the directory sent to the image build, relative to the repository root`},
 		{8, 10, "services[0].ecs", `missing required key "service": set the ECS service name`},
 		{8, 10, "services[0].ecs", `missing required key "container": set the name of the container in the task definition whose image is replaced`},
@@ -112,6 +112,18 @@ var brokenFiles = []struct {
 			`pull-request code need a read-only role of their own; add plan_role_arn (terraform/modules/github_oidc creates it as ` +
 			`${name_prefix}-plan-${environment})`},
 		{24, 77, "services[0].aws.plan_role_arn", "services have no plan phase (a deployment ships merged code with role_arn): remove plan_role_arn; it belongs to projects"},
+	},
+}, {
+	// A service is a container service or an Amplify frontend, never both and never neither.
+	file: "amplify.yaml",
+	want: []Problem{
+		{5, 5, "services[0].build", "build is for a container service on ECS, but this service deploys the Amplify app of amplify: remove build, or make it two services"},
+		{7, 5, "services[0].ecs", "ecs is for a container service on ECS, but this service deploys the Amplify app of amplify: remove ecs, or make it two services"},
+		{11, 14, "services[1].amplify", `missing required key "app_id": set the Amplify app's ID, such as d1a2b3c4d5e6f7 (the end of the app's ARN, shown in the console's App settings)`},
+		{14, 5, "services[2].amplify", `an Amplify service needs when_modified: list the globs of the frontend's sources, such as ["frontend/**"], so that merges that change them deploy it`},
+		{15, 7, "services[2].amplify", `missing required key "branch": set the Amplify branch whose releases deploy the service, such as main`},
+		{15, 15, "services[2].amplify.app_id", `"App-1" is not an Amplify app ID such as d1a2b3c4d5e6f7: copy it from the end of the app's ARN or the Amplify console's App settings`},
+		{17, 5, "services[3]", "deploys nothing: set build, ecr_repository and ecs for a container service on ECS, or amplify: {app_id: ID, branch: NAME} for a frontend on Amplify"},
 	},
 }, {
 	file: "empty.yaml",

@@ -33,18 +33,17 @@ func fieldsOf(t reflect.Type) []field {
 
 // missingHints say what to write when a required key is left out, by "Type.key".
 var missingHints = map[string]string{
-	"Repo.version":           "add `version: 1` at the top of the file",
-	"Project.dir":            "set it to the Terraform root module's directory, relative to the repository root",
-	"Service.name":           "name the service; /rollback and deployments refer to it by name",
-	"Service.build":          "say how to build the image: build.context at least",
-	"Service.ecr_repository": "name the ECR repository the image is pushed to",
-	"Service.ecs":            "set cluster, service and container of the ECS service to deploy",
-	"Service.aws":            "set role_arn of the role that may push to ECR and update the ECS service",
-	"ServiceAWS.role_arn":    "set the ARN of the IAM role the service's deployments assume by web identity",
-	"Build.context":          "set the directory sent to the image build, relative to the repository root",
-	"ECS.cluster":            "set the ECS cluster name or ARN",
-	"ECS.service":            "set the ECS service name",
-	"ECS.container":          "set the name of the container in the task definition whose image is replaced",
+	"Repo.version":        "add `version: 1` at the top of the file",
+	"Project.dir":         "set it to the Terraform root module's directory, relative to the repository root",
+	"Service.name":        "name the service; /rollback and deployments refer to it by name",
+	"Service.aws":         "set role_arn of the role the service's deployments assume (ECR and ECS, or Amplify)",
+	"ServiceAWS.role_arn": "set the ARN of the IAM role the service's deployments assume by web identity",
+	"Build.context":       "set the directory sent to the image build, relative to the repository root",
+	"ECS.cluster":         "set the ECS cluster name or ARN",
+	"ECS.service":         "set the ECS service name",
+	"ECS.container":       "set the name of the container in the task definition whose image is replaced",
+	"Amplify.app_id":      "set the Amplify app's ID, such as d1a2b3c4d5e6f7 (the end of the app's ARN, shown in the console's App settings)",
+	"Amplify.branch":      "set the Amplify branch whose releases deploy the service, such as main",
 }
 
 // unknownHints explain keys that look right but do not belong where they are, by "Type.key".
@@ -79,6 +78,9 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 		}
 		d.ps.pos.keys[p] = nodePosition(e.key)
 		present[e.name] = d.decode(e.value, v.Field(f.index), p)
+		if !present[e.name] {
+			d.ps.pos.null[p] = true
+		}
 	}
 	for _, f := range fields {
 		if f.required && !present[f.name] {

@@ -15,10 +15,11 @@ type positions struct {
 	values map[string]position // where the value starts
 	keys   map[string]position // where its key is written
 	bad    map[string]bool     // paths that failed to decode: further problems there are noise
+	null   map[string]bool     // keys written with no value (key: or key: ~), which count as left out
 }
 
 func newPositions() *positions {
-	return &positions{values: map[string]position{}, keys: map[string]position{}, bad: map[string]bool{}}
+	return &positions{values: map[string]position{}, keys: map[string]position{}, bad: map[string]bool{}, null: map[string]bool{}}
 }
 
 // value locates path's value, else its key, else the nearest enclosing value.
@@ -49,6 +50,11 @@ func (p *positions) key(path string) position {
 func (p *positions) written(path string) bool {
 	_, ok := p.keys[path]
 	return ok
+}
+
+// given reports whether the file wrote the key at path with a value: `key: ~` is not given.
+func (p *positions) given(path string) bool {
+	return p.written(path) && !p.null[path]
 }
 
 // isBad reports whether path or anything enclosing it failed to decode.

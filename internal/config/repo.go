@@ -74,16 +74,29 @@ type Cost struct {
 	MaxMonthlyIncrease *float64 `yaml:"max_monthly_increase,omitempty"` // USD; nil: no limit
 }
 
-// Service is a container service built and deployed to ECS after the infrastructure.
+// Service is deployed after the infrastructure: either a container service (Build,
+// ECRRepository and ECS: an image built, pushed and rolled out on ECS) or, when Amplify is
+// set, a frontend on AWS Amplify (a release of a branch; Build, ECRRepository and ECS are
+// then zero). Validation ensures it is exactly one of the two.
 type Service struct {
 	Name          string     `yaml:"name" jsonschema:"required"`
 	After         []string   `yaml:"after,omitempty"`
 	WhenModified  []string   `yaml:"when_modified"` // relative to the repository root
-	Build         Build      `yaml:"build" jsonschema:"required"`
-	ECRRepository string     `yaml:"ecr_repository" jsonschema:"required"`
-	ECS           ECS        `yaml:"ecs" jsonschema:"required"`
+	Build         Build      `yaml:"build,omitempty"`
+	ECRRepository string     `yaml:"ecr_repository,omitempty"`
+	ECS           ECS        `yaml:"ecs,omitempty"`
+	Amplify       *Amplify   `yaml:"amplify,omitempty"` // nil: a container service
 	AWS           ServiceAWS `yaml:"aws" jsonschema:"required"`
 	WaitTimeout   Duration   `yaml:"wait_timeout"`
+}
+
+// IsAmplify reports whether the service is a frontend on Amplify rather than a container service.
+func (s *Service) IsAmplify() bool { return s.Amplify != nil }
+
+// Amplify names the Amplify app and branch a frontend service releases (SPEC §6).
+type Amplify struct {
+	AppID  string `yaml:"app_id" jsonschema:"required"` // such as d1a2b3c4d5e6f7
+	Branch string `yaml:"branch" jsonschema:"required"`
 }
 
 // Build says how a service's image is built.

@@ -241,3 +241,30 @@ func TestParseKeepsAPlanOnlyProjectWithoutAnApplyRole(t *testing.T) {
 		t.Errorf("aws (-want +got):\n%s", diff)
 	}
 }
+
+func TestParseReadsAnAmplifyServiceBesideAContainerOne(t *testing.T) {
+	t.Parallel()
+	r, err := ParseFile("testdata/amplify.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, _ := r.Service("backend")
+	frontend, ok := r.Service("frontend")
+	if !ok || backend.IsAmplify() || !frontend.IsAmplify() {
+		t.Fatalf("backend amplify %v, frontend found %v; want only the frontend on Amplify", backend.Amplify, ok)
+	}
+	want := Service{
+		Name:         "frontend",
+		After:        []string{"production"},
+		WhenModified: []string{"frontend/**"},
+		Amplify:      &Amplify{AppID: "d1a2b3c4d5e6f7", Branch: "main"},
+		AWS:          ServiceAWS{RoleARN: "arn:aws:iam::111111111111:role/gantry-deploy-frontend", Region: "us-east-1"},
+		WaitTimeout:  Duration(20 * time.Minute),
+	}
+	if diff := cmp.Diff(want, *frontend); diff != "" {
+		t.Errorf("frontend (-want +got):\n%s", diff)
+	}
+	if !frontend.Affected("frontend/src/main.ts") || frontend.Affected("backend/server.ts") {
+		t.Error("the frontend deploys on changes outside frontend/ or not on changes inside it")
+	}
+}

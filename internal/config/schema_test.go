@@ -154,6 +154,8 @@ func TestSchemaMirrorsValidationAndDefaults(t *testing.T) {
 		{"$defs/service_aws/properties/role_arn/pattern", roleARNPattern.String()},
 		{"$defs/service_aws/properties/region/pattern", regionPattern.String()},
 		{"$defs/service/properties/ecr_repository/pattern", ecrRepoPattern.String()},
+		{"$defs/amplify/properties/app_id/pattern", amplifyAppID.String()},
+		{"$defs/amplify/properties/branch/maxLength", float64(maxAmplifyBranch)},
 		{"$defs/apply/properties/on/enum", []any{ApplyOnMerge, ApplyOnComment}},
 		{"$defs/apply/properties/requires/items/enum", []any{RequireApproved, RequireMergeable, RequireUndiverged}},
 		{"$defs/project/properties/workspace/default", DefaultWorkspace},
@@ -304,5 +306,37 @@ func checkSchema(t *testing.T, sch *jsonschema.Schema, doc string, valid bool) {
 	}
 	if _, err := Parse([]byte(doc)); (err == nil) != valid {
 		t.Errorf("Parse accepts %q: %v, want %v (%v)", doc, err == nil, valid, err)
+	}
+}
+
+// The schema says a service is a container service or an Amplify frontend, as Parse does.
+func TestSchemaTellsContainerServicesFromAmplifyOnes(t *testing.T) {
+	t.Parallel()
+	sch := compileSchema(t)
+	const (
+		role      = `aws: {role_arn: "arn:aws:iam::111111111111:role/deploy"}`
+		container = `build: {context: b}, ecr_repository: b, ecs: {cluster: c, service: s, container: b}`
+		amplify   = `when_modified: ["web/**"], amplify: {app_id: d1a2b3c4, branch: main}`
+	)
+	tests := []struct {
+		name    string
+		service string
+		valid   bool
+	}{
+		{"a container service", container, true},
+		{"an Amplify service", amplify, true},
+		{"an Amplify service with ecs", amplify + `, ecs: {cluster: c, service: s, container: b}`, false},
+		{"an Amplify service with ecr_repository", amplify + `, ecr_repository: b`, false},
+		{"an Amplify service without when_modified", `amplify: {app_id: d1a2b3c4, branch: main}`, false},
+		{"an Amplify service without a branch", `when_modified: ["web/**"], amplify: {app_id: d1a2b3c4}`, false},
+		{"an Amplify app id that is not one", `when_modified: ["web/**"], amplify: {app_id: my-app, branch: main}`, false},
+		{"a service with neither", `when_modified: ["web/**"]`, false},
+		{"a container service without ecs", `build: {context: b}, ecr_repository: b`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkSchema(t, sch, "version: 1\nservices:\n  - {name: web, "+tt.service+", "+role+"}\n", tt.valid)
+		})
 	}
 }

@@ -20,7 +20,11 @@ var (
 	roleARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$`)
 	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	ecrRepoPattern   = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+	amplifyAppID     = regexp.MustCompile(`^d[a-z0-9]{1,19}$`) // Amplify's appId: d[a-z0-9]+, at most 20 characters
 )
+
+// maxAmplifyBranch is the longest branch name Amplify accepts.
+const maxAmplifyBranch = 255
 
 var (
 	applyOns = []string{ApplyOnMerge, ApplyOnComment}
@@ -120,6 +124,73 @@ func validateService(s *Service, at string, ps *problems, projects map[string]st
 	if ps.pos.written(at + ".when_modified") {
 		checkGlobs(ps, at+".when_modified", s.WhenModified, ".", "a pattern that matches the service's sources")
 	}
+	if validateServiceKind(s, at, ps) {
+		validateContainer(s, at, ps)
+	}
+	checkRoleARN(ps, at+".aws.role_arn", s.AWS.RoleARN)
+	checkRegion(ps, at+".aws.region", s.AWS.Region)
+	if s.WaitTimeout <= 0 {
+		ps.at(at+".wait_timeout", "%s is not a positive duration: set how long to wait for the deployment, such as 10m", s.WaitTimeout)
+	}
+}
+
+// containerKeys are the keys of a container service, with what to write when one is missing.
+var containerKeys = []struct{ key, hint string }{
+	{"build", "say how to build the image: build.context at least"},
+	{"ecr_repository", "name the ECR repository the image is pushed to"},
+	{"ecs", "set cluster, service and container of the ECS service to deploy"},
+}
+
+// validateServiceKind checks that a service is either a container service or an Amplify
+// frontend, and the Amplify one; it reports whether the container keys are to be checked.
+func validateServiceKind(s *Service, at string, ps *problems) (container bool) {
+	var given []string
+	for _, k := range containerKeys {
+		if ps.pos.given(at + "." + k.key) {
+			given = append(given, k.key)
+		}
+	}
+	switch {
+	case s.Amplify != nil:
+		for _, k := range given {
+			ps.key(at+"."+k, "%s is for a container service on ECS, but this service deploys the Amplify app of amplify: "+
+				"remove %s, or make it two services", k, k)
+		}
+		validateAmplify(s, at, ps)
+		return false
+	case len(given) == 0:
+		ps.at(at, "deploys nothing: set build, ecr_repository and ecs for a container service on ECS, "+
+			"or amplify: {app_id: ID, branch: NAME} for a frontend on Amplify")
+		return false
+	}
+	for _, k := range containerKeys {
+		if !slices.Contains(given, k.key) {
+			ps.at(at, "missing required key %q: %s", k.key, k.hint)
+		}
+	}
+	return true
+}
+
+func validateAmplify(s *Service, at string, ps *problems) {
+	a := s.Amplify
+	if a.AppID != "" && !amplifyAppID.MatchString(a.AppID) {
+		ps.at(at+".amplify.app_id", "%q is not an Amplify app ID such as d1a2b3c4d5e6f7: copy it from the end of the app's ARN "+
+			"or the Amplify console's App settings", a.AppID)
+	}
+	if ps.pos.given(at+".amplify.branch") && strings.TrimSpace(a.Branch) == "" {
+		ps.at(at+".amplify.branch", "must not be empty: name the Amplify branch to release, such as main")
+	} else if len(a.Branch) > maxAmplifyBranch {
+		ps.at(at+".amplify.branch", "is %d characters long; Amplify branch names have at most %d", len(a.Branch), maxAmplifyBranch)
+	}
+	// A container service's when_modified defaults to its build context; a frontend has none.
+	if !ps.pos.written(at + ".when_modified") {
+		ps.key(at+".amplify", "an Amplify service needs when_modified: list the globs of the frontend's sources, "+
+			"such as [\"frontend/**\"], so that merges that change them deploy it")
+	}
+}
+
+// validateContainer checks the keys of a container service that are given.
+func validateContainer(s *Service, at string, ps *problems) {
 	if s.Build.Context != "" {
 		checkRelPath(ps, at+".build.context", s.Build.Context, ".")
 	} else if ps.pos.written(at + ".build.context") {
@@ -129,6 +200,7 @@ func validateService(s *Service, at string, ps *problems, projects map[string]st
 		checkRelPath(ps, at+".build.dockerfile", s.Build.Dockerfile, ".")
 	}
 	switch r := s.ECRRepository; {
+	case !ps.pos.given(at + ".ecr_repository"):
 	case strings.Contains(r, ".dkr.ecr."):
 		ps.at(at+".ecr_repository", "%q is a repository URI: give the repository name only", r)
 	case !ecrRepoPattern.MatchString(r):
@@ -137,14 +209,9 @@ func validateService(s *Service, at string, ps *problems, projects map[string]st
 	for _, f := range [...]struct{ key, value string }{
 		{"cluster", s.ECS.Cluster}, {"service", s.ECS.Service}, {"container", s.ECS.Container},
 	} {
-		if f.value == "" {
+		if f.value == "" && ps.pos.given(at+".ecs") {
 			ps.at(at+".ecs."+f.key, "must not be empty")
 		}
-	}
-	checkRoleARN(ps, at+".aws.role_arn", s.AWS.RoleARN)
-	checkRegion(ps, at+".aws.region", s.AWS.Region)
-	if s.WaitTimeout <= 0 {
-		ps.at(at+".wait_timeout", "%s is not a positive duration: set how long to wait for the deployment, such as 10m", s.WaitTimeout)
 	}
 }
 
