@@ -70,7 +70,7 @@ func runRollbackCLI(ctx context.Context, e *env, o rollbackOptions) error {
 		return usagef("%s", strings.ReplaceAll(refusal, "SERVICE", svc.Name))
 	}
 	s := &ship.Shipper{Poll: pollInterval(e), Getenv: e.getenv, DryRun: o.dryRun, Out: e.stdout}
-	res, err := s.Rollback(ctx, flow.RollbackRequest{Service: *svc, TaskDefinition: target.TaskDefAfter})
+	res, err := s.Rollback(ctx, flow.RollbackRequest{Service: *svc, TaskDefinition: target.TaskDefAfter, SHA: target.SHA})
 	if o.dryRun {
 		return err
 	}

@@ -42,7 +42,8 @@ type Shipper interface {
 // RollbackRequest puts a service back on an existing task definition revision.
 type RollbackRequest struct {
 	Service        config.Service
-	TaskDefinition string            // the revision's ARN
+	TaskDefinition string            // the revision's ARN (ECS)
+	SHA            string            // the earlier deployment's commit (Amplify releases it again)
 	Env            map[string]string // the service role's credentials (AWS_*)
 }
 
@@ -69,6 +70,16 @@ type ShipResult struct {
 	// Changes are how the revision deployed differs from the one that ran, besides the image
 	// (what Terraform registered since), without secret or environment values.
 	Changes []string
+	// Amplify is the release job of an Amplify service (whose TaskDefAfter is the job's ARN).
+	Amplify *AmplifyJob `json:",omitempty"`
+}
+
+// AmplifyJob is the Amplify job that released a frontend.
+type AmplifyJob struct {
+	ID, ARN, Status string
+	// Started is false when Amplify's own build had started the job for the commit already.
+	Started    bool
+	ConsoleURL string
 }
 
 func deployKey(repo, sha, service string) string {
@@ -179,14 +190,20 @@ func runDeploy(ctx context.Context, t *task[DeploySpec]) (any, error) {
 	if err := t.Store.UpdateDeployment(rctx, d); err != nil {
 		return nil, err
 	}
+	running := d.TaskDefAfter
+	var release *render.AmplifyRelease
+	if a := res.Amplify; a != nil {
+		running = "Amplify job " + a.ID
+		release = &render.AmplifyRelease{JobID: a.ID, Started: a.Started, ConsoleURL: a.ConsoleURL}
+	}
 	if err := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State),
-		render.DeployStatus(d.Service, d.TaskDefAfter, d.State == store.DeploymentSuccess), t.jobURL(), t.serviceURL(d.Service)); err != nil {
+		render.DeployStatus(d.Service, running, d.State == store.DeploymentSuccess), t.jobURL(), t.serviceURL(d.Service)); err != nil {
 		return nil, err
 	}
 	if err := t.deployComment(rctx, render.DeployMarkdown(render.Deploy{Service: d.Service, Commit: d.SHA,
 		Succeeded: d.State == store.DeploymentSuccess, Image: d.Image, TaskDefBefore: d.TaskDefBefore,
 		TaskDefAfter: d.TaskDefAfter, Duration: res.Duration, DeploymentID: d.ID, Error: d.Error, Events: res.Events,
-		Changes: res.Changes})); err != nil {
+		Changes: res.Changes, Amplify: release})); err != nil {
 		return nil, err
 	}
 	return deployResult{DeploymentID: d.ID}, shipErr
@@ -209,6 +226,10 @@ func ship(ctx context.Context, t *task[DeploySpec]) (ShipResult, error) {
 	env, err := t.roleEnv(ctx, serviceRole(svc), s.Number, s.SHA)
 	if err != nil {
 		return ShipResult{}, err
+	}
+	if svc.IsAmplify() {
+		// Amplify builds the branch itself: nothing to check out.
+		return t.Shipper.Ship(ctx, ShipRequest{Service: svc, SHA: s.SHA, Branch: s.Branch, Repo: t.Repo.String(), Env: env})
 	}
 	dir, err := t.checkout(ctx, s.SHA)
 	if err != nil {

@@ -117,7 +117,7 @@ func RollbackTarget(ledger []store.Deployment, to string) (current, target store
 	}
 	current = ledger[i]
 	match := func(d store.Deployment) bool {
-		return d.State == store.DeploymentSuccess && d.ID != current.ID && d.TaskDefAfter != current.TaskDefAfter
+		return d.State == store.DeploymentSuccess && d.ID != current.ID && !d.SameRelease(current)
 	}
 	if to != "" {
 		if id, err := strconv.ParseInt(to, 10, 64); err == nil && len(to) < 7 {
@@ -136,7 +136,7 @@ func RollbackTarget(ledger []store.Deployment, to string) (current, target store
 		switch {
 		case d.State != store.DeploymentSuccess:
 			return current, target, fmt.Sprintf("Deployment %d of SERVICE did not succeed (%s); pick one that did.", d.ID, d.State)
-		case d.TaskDefAfter == current.TaskDefAfter:
+		case d.SameRelease(current):
 			return current, target, fmt.Sprintf("SERVICE already runs the revision of deployment %d; nothing to do.", d.ID)
 		}
 		return current, d, ""
@@ -184,12 +184,17 @@ func runRollback(ctx context.Context, t *task[RollbackSpec]) (any, error) {
 	if err != nil {
 		d.State, d.Error = store.DeploymentFailure, err.Error()
 	}
+	running := d.TaskDefAfter
+	if a := res.Amplify; a != nil {
+		// An Amplify rollback is a new release job of the earlier commit.
+		d.TaskDefAfter, running = a.ARN, "Amplify job "+a.ID
+	}
 	if uerr := t.Store.UpdateDeployment(rctx, d); uerr != nil {
 		return nil, uerr
 	}
 	ok := d.State == store.DeploymentSuccess
 	if serr := t.GH.CreateDeploymentStatus(rctx, t.Repo, d.GitHubDeploymentID, string(d.State),
-		render.DeployStatus(d.Service, d.TaskDefAfter, ok), t.jobURL(), t.serviceURL(d.Service)); serr != nil {
+		render.DeployStatus(d.Service, running, ok), t.jobURL(), t.serviceURL(d.Service)); serr != nil {
 		return nil, serr
 	}
 	body := render.RollbackMarkdown(render.Rollback{Service: d.Service, Succeeded: ok,
@@ -225,5 +230,5 @@ func rollBack(ctx context.Context, t *task[RollbackSpec], in rollbackInput) (Shi
 	if err != nil {
 		return ShipResult{}, err
 	}
-	return t.Shipper.Rollback(ctx, RollbackRequest{Service: svc, TaskDefinition: in.TaskDefinition, Env: env})
+	return t.Shipper.Rollback(ctx, RollbackRequest{Service: svc, TaskDefinition: in.TaskDefinition, SHA: in.SHA, Env: env})
 }

@@ -28,6 +28,16 @@ type Deploy struct {
 	// Changes are how the revision copied (the family's latest, as Terraform registered it) differs
 	// from the one that ran, besides the image: "memory 1024 → 2048".
 	Changes []string
+	// Amplify is the release job of a frontend on Amplify; nil for an ECS service.
+	Amplify *AmplifyRelease
+}
+
+// AmplifyRelease is the Amplify job that released a frontend.
+type AmplifyRelease struct {
+	JobID string
+	// Started is false when Amplify's own build had started the job for the commit.
+	Started    bool
+	ConsoleURL string
 }
 
 // DeployMarkdown is the pull-request comment of a deployment: done or failed.
@@ -41,6 +51,17 @@ func DeployMarkdown(d Deploy) string {
 	b.WriteString("| | |\n|---|---|\n")
 	if d.Image != "" {
 		fmt.Fprintf(&b, "| image | %s |\n", tableCode(d.Image))
+	}
+	if a := d.Amplify; a != nil {
+		by := "started by gantry"
+		if !a.Started {
+			by = "started by Amplify's own build"
+		}
+		job := code(a.JobID)
+		if a.ConsoleURL != "" {
+			job = "[" + job + "](" + a.ConsoleURL + ")"
+		}
+		fmt.Fprintf(&b, "| Amplify job | %s (%s) |\n", job, by)
 	}
 	if d.TaskDefBefore != "" {
 		fmt.Fprintf(&b, "| task definition | %s → %s |\n", tableCode(TaskRevision(d.TaskDefBefore)), tableCode(TaskRevision(d.TaskDefAfter)))

@@ -204,7 +204,7 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 		case current >= 0 && dep.State == store.DeploymentSuccess:
 			// As /rollback decides (flow.RollbackTarget): a deployment that left the
 			// revision running now is no target.
-			row.SameRevision = dep.TaskDefAfter != "" && dep.TaskDefAfter == ledger[current].TaskDefAfter
+			row.SameRevision = dep.SameRelease(ledger[current])
 			row.Target = !row.SameRevision
 		}
 		if row.Target {

@@ -1,6 +1,7 @@
 // Package ship takes a service from a checkout to a running ECS deployment: ECR credentials
 // and repository, an image built and pushed with its commit and branch tags, and a task
-// definition revision pinned to the image digest rolled out on ECS. It implements flow.Shipper.
+// definition revision pinned to the image digest rolled out on ECS — or, for a frontend on
+// Amplify, a release of the branch at the commit. It implements flow.Shipper.
 package ship
 
 import (
@@ -45,6 +46,9 @@ var _ flow.Shipper = (*Shipper)(nil)
 
 // Ship implements flow.Shipper.
 func (s *Shipper) Ship(ctx context.Context, req flow.ShipRequest) (flow.ShipResult, error) {
+	if req.Service.IsAmplify() {
+		return s.shipAmplify(ctx, req, false)
+	}
 	start := time.Now()
 	svc := req.Service
 	cfg, err := s.awsConfig(ctx, req)
@@ -105,6 +109,9 @@ func (s *Shipper) out() io.Writer {
 // Rollback implements flow.Shipper: the service goes back to an earlier task definition
 // revision, nothing is built or registered, and the rollout is watched as a deployment is.
 func (s *Shipper) Rollback(ctx context.Context, req flow.RollbackRequest) (flow.ShipResult, error) {
+	if req.Service.IsAmplify() {
+		return s.shipAmplify(ctx, flow.ShipRequest{Service: req.Service, SHA: req.SHA, Env: req.Env}, true)
+	}
 	start := time.Now()
 	svc := req.Service
 	cfg, err := s.awsConfig(ctx, flow.ShipRequest{Service: svc, Env: req.Env})
