@@ -80,6 +80,9 @@ func runRollbackCLI(ctx context.Context, e *env, o rollbackOptions) error {
 	if err != nil {
 		d.State, d.Error = store.DeploymentFailure, err.Error()
 	}
+	if res.Amplify != nil {
+		d.TaskDefAfter = res.TaskDefAfter // a new release job of the earlier commit
+	}
 	if _, rerr := st.CreateDeployment(ctx, d); rerr != nil {
 		return rerr
 	}
