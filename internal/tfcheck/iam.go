@@ -35,7 +35,7 @@ type Condition struct {
 
 // A Role is an aws_iam_role of the module, with the documents that make its rights.
 type Role struct {
-	Label    string // the resource's label: plan, apply, deploy
+	Label    string // the resource's label: plan, apply, deploy, frontend
 	Name     string // its name, evaluated
 	Trust    *Document
 	Inline   []*Document // aws_iam_role_policy documents
@@ -281,11 +281,15 @@ func (s *Scope) documentOf(expr hcl.Expression) *Document {
 	return nil
 }
 
-// Roles returns the module's roles with their trust, policies and boundary.
+// Roles returns the module's roles with their trust, policies and boundary; a role whose count
+// is 0 in this scope is not one of them.
 func (s *Scope) Roles() []*Role {
 	var roles []*Role
 	byLabel := map[string]*Role{}
 	for _, b := range s.Module.blocks("resource", "aws_iam_role") {
+		if s.countIsZero(b.Body) {
+			continue
+		}
 		r := &Role{Label: b.Labels[1], Range: b.DefRange()}
 		if a, ok := b.Body.Attributes["name"]; ok {
 			r.Name = s.String(a.Expr, nil)
@@ -323,6 +327,20 @@ func (s *Scope) Roles() []*Role {
 		}
 	}
 	return roles
+}
+
+// countIsZero reports whether body's count evaluates to 0: the instance does not create the
+// resource (an optional role). A count the scope cannot know keeps the resource.
+func (s *Scope) countIsZero(body *hclsyntax.Body) bool {
+	a, ok := body.Attributes["count"]
+	if !ok {
+		return false
+	}
+	v := s.Eval(a.Expr, nil)
+	if !v.IsKnown() || v.IsNull() || v.Type() != cty.Number {
+		return false
+	}
+	return v.Equals(cty.Zero).True()
 }
 
 // ManagedPolicyNames are the names of the module's aws_iam_policy resources, evaluated.

@@ -47,6 +47,10 @@ func TestTheIAMChecksCatchEachBadFixture(t *testing.T) {
 		{"gantry_apply_subject_in_plan_role", []string{
 			`role "plan" trusts gantry's subject "repo:classla/classla:project:staging:phase:apply", which is the apply phase's: the plan role may trust only subjects ending in ":phase:plan"`,
 		}},
+		{"gantry_project_subject_in_frontend_role", []string{
+			`role "frontend" trusts gantry's subject "repo:classla/classla:project:production:phase:deploy": gantry signs :phase:deploy subjects for a service (repo:OWNER/REPO:service:NAME:phase:deploy), never a project`,
+			`role "frontend" trusts gantry's subject "repo:classla/classla:project:production:phase:apply", which is the apply phase's: the frontend role may trust only subjects ending in ":phase:deploy"`,
+		}},
 		{"gantry_project_subject_in_deploy_role", []string{
 			`role "deploy" trusts gantry's subject "repo:classla/classla:project:production:phase:deploy": gantry signs :phase:deploy subjects for a service (repo:OWNER/REPO:service:NAME:phase:deploy), never a project`,
 			`role "ops" trusts gantry's subject "repo:classla/classla:service:backend:phase:rollback", but its label names none of the phases plan, apply and deploy`,
@@ -100,10 +104,15 @@ func TestTheRepositorysRolesKeepEveryRule(t *testing.T) {
 	for _, p := range scopeOf(t, module).IAMProblems() {
 		t.Errorf("github_oidc: %s", p)
 	}
+	for _, p := range githubOIDCModule(t).Scope(frontendVars).IAMProblems() {
+		t.Errorf("github_oidc with a frontend role: %s", p)
+	}
+	// Production releases the first user's Amplify frontend; staging has no frontend role.
+	wantRoles := map[string]int{"staging": 3, "production": 4}
 	for _, env := range []string{"staging", "production"} {
 		s := instanceOf(t, filepath.Join("..", "..", "terraform", "envs", env), "github_oidc")
-		if len(s.Roles()) != 3 {
-			t.Fatalf("envs/%s: github_oidc has %d roles, want plan, apply and deploy", env, len(s.Roles()))
+		if len(s.Roles()) != wantRoles[env] {
+			t.Fatalf("envs/%s: github_oidc has %d roles, want %d (plan, apply, deploy; production also frontend)", env, len(s.Roles()), wantRoles[env])
 		}
 		for _, p := range s.IAMProblems() {
 			t.Errorf("envs/%s: %s", env, p)
@@ -118,9 +127,13 @@ func TestEachRoleTrustsItsPhasesEnvironment(t *testing.T) {
 	s := instanceOf(t, filepath.Join("..", "..", "terraform", "envs", "production"), "github_oidc")
 	repo := "repo:${var.github_repository}:"
 	want := map[string][]string{
-		"plan":   {repo + "environment:gantry-plan", repo + "pull_request"},
-		"apply":  {repo + "environment:production"},
-		"deploy": {repo + "environment:backend"},
+		"plan":     {repo + "environment:gantry-plan", repo + "pull_request"},
+		"apply":    {repo + "environment:production"},
+		"deploy":   {repo + "environment:backend"},
+		"frontend": {repo + "environment:frontend"},
+	}
+	if len(s.Roles()) != len(want) {
+		t.Errorf("envs/production's github_oidc has %d roles, want %d", len(s.Roles()), len(want))
 	}
 	for _, r := range s.Roles() {
 		if got := strings.Join(r.Subjects(), " "); got != strings.Join(want[r.Label], " ") {

@@ -12,9 +12,10 @@ import (
 
 // phaseOf is the phase of gantry's jobs each role (by its resource label) is for, and
 // subjectKind what gantry's subjects of that phase name: plans of pull-request code use the
-// plan role, merge-time plans and applies the apply role, a service's deploys the deploy role.
+// plan role, merge-time plans and applies the apply role, a service's deploys the deploy role,
+// and the Amplify frontend service's deploys (SPEC §6) the frontend role.
 var (
-	phaseOf     = map[string]string{"plan": "plan", "apply": "apply", "deploy": "deploy"}
+	phaseOf     = map[string]string{"plan": "plan", "apply": "apply", "deploy": "deploy", "frontend": "deploy"}
 	subjectKind = map[string]string{"plan": "project", "apply": "project", "deploy": "service"}
 )
 
@@ -69,7 +70,7 @@ func (p *problems) gantryPhases(r *Role) {
 				want, known := phaseOf[r.Label]
 				switch {
 				case !known:
-					p.add(st.Range, "role %q trusts gantry's subject %q, but its label names none of the phases plan, apply and deploy: a role that trusts gantry's tokens is for one phase, and its label must say which", r.Label, sub)
+					p.add(st.Range, "role %q trusts gantry's subject %q, but its label names none of the phases plan, apply and deploy (nor frontend, a deploy role): a role that trusts gantry's tokens is for one phase, and its label must say which", r.Label, sub)
 				case phase != want:
 					p.add(st.Range, "role %q trusts gantry's subject %q, which is the %s phase's: the %s role may trust only subjects ending in \":phase:%s\", or a token gantry signs for one phase would assume another phase's role", r.Label, sub, phase, r.Label, want)
 				case kind != subjectKind[want]:

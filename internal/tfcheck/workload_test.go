@@ -94,10 +94,17 @@ func TestEachRoleTrustsOnlyItsPhasesGantrySubjects(t *testing.T) {
 			"apply":  {repo + "project:production:phase:apply", repo + "project:production-dns:phase:apply"},
 			"deploy": {repo + "service:backend:phase:deploy"},
 		}},
+		{"the module with a frontend", "gantry.example.org", githubOIDCModule(t).Scope(withGantry(frontendVars)), map[string][]string{
+			"plan":     {repo + "project:production:phase:plan", repo + "project:production-dns:phase:plan"},
+			"apply":    {repo + "project:production:phase:apply", repo + "project:production-dns:phase:apply"},
+			"deploy":   {repo + "service:backend:phase:deploy"},
+			"frontend": {repo + "service:web:phase:deploy"},
+		}},
 		{"envs/production with the local executor", "gantry.classla.org", envInstance(t, "production", "github_oidc", localExecutor), map[string][]string{
-			"plan":   {repo + "project:production:phase:plan"},
-			"apply":  {repo + "project:production:phase:apply"},
-			"deploy": {repo + "service:backend:phase:deploy"},
+			"plan":     {repo + "project:production:phase:plan"},
+			"apply":    {repo + "project:production:phase:apply"},
+			"deploy":   {repo + "service:backend:phase:deploy"},
+			"frontend": {repo + "service:frontend:phase:deploy"},
 		}},
 		{"envs/staging with the local executor", "gantry.staging.classla.org", envInstance(t, "staging", "github_oidc", localExecutor), map[string][]string{
 			"plan":   {repo + "project:staging:phase:plan"},
@@ -109,8 +116,8 @@ func TestEachRoleTrustsOnlyItsPhasesGantrySubjects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			roles := tt.s.Roles()
-			if len(roles) != 3 {
-				t.Fatalf("%d roles, want plan, apply and deploy", len(roles))
+			if len(roles) != len(tt.want) {
+				t.Fatalf("%d roles, want %d", len(roles), len(tt.want))
 			}
 			for _, r := range roles {
 				if got, want := strings.Join(r.GantrySubjects(), " "), strings.Join(tt.want[r.Label], " "); got != want {

@@ -6,8 +6,8 @@
 locals {
   # Every environment a role of envs/staging or envs/production trusts (their
   # github_environments output): gantry-plan for plans of pull requests, each project for its
-  # merge-time plan and apply, each service for its deploys. internal/tfcheck fails when a
-  # trusted environment is missing here.
+  # merge-time plan and apply, each service for its deploys (frontend: the Amplify releases).
+  # internal/tfcheck fails when a trusted environment is missing here.
   environments = {
     "gantry-plan" = {}
     staging       = {}
@@ -17,6 +17,7 @@ locals {
     }
     backend           = {}
     "backend-staging" = {}
+    frontend          = {}
   }
 }
 

@@ -118,7 +118,8 @@ module "monitoring" {
 }
 
 # Each role trusts its own GitHub environment only: gantry-plan (plans of pull requests), this
-# project's name (merge-time plans and applies), the service's name (deploys). envs/github
+# project's name (merge-time plans and applies), the service's name (deploys; frontend for the
+# frontend's Amplify releases). envs/github
 # creates those environments so that only the default branch's workflow runs in them.
 module "github_oidc" {
   source = "../../modules/github_oidc"
@@ -152,6 +153,14 @@ module "github_oidc" {
   gantry_thumbprint_list      = var.gantry_thumbprint_list
   gantry_projects             = [local.environment]
   gantry_services             = ["backend"]
+
+  # The frontend service (.gantry.yaml: amplify {app_id, branch}) releases the Amplify app's branch
+  # with its own role, gantry-deploy-frontend, trusting the frontend environment and gantry's
+  # service:frontend:phase:deploy subject. The app is created above, so its ID is only known
+  # after the first apply: create_frontend_role says up front that the role exists.
+  create_frontend_role = true
+  amplify_app_id       = module.amplify.app_id
+  amplify_branch       = local.frontend_branch
 }
 
 module "gantry" {
@@ -176,7 +185,7 @@ module "gantry" {
   public_url = local.gantry_url
   allowed_roles = {
     (var.github_repository) = concat(
-      [module.github_oidc.plan_role_arn, module.github_oidc.apply_role_arn, module.github_oidc.deploy_role_arn],
+      [module.github_oidc.plan_role_arn, module.github_oidc.apply_role_arn, module.github_oidc.deploy_role_arn, module.github_oidc.frontend_role_arn],
       var.gantry_extra_allowed_roles,
     )
   }

@@ -33,6 +33,16 @@ output "deploy_role_arn" {
   value       = module.github_oidc.deploy_role_arn
 }
 
+output "frontend_role_arn" {
+  description = "aws.role_arn of the frontend service (amplify) in .gantry.yaml."
+  value       = module.github_oidc.frontend_role_arn
+}
+
+output "amplify_app_id" {
+  description = "amplify.app_id of the frontend service in .gantry.yaml."
+  value       = module.amplify.app_id
+}
+
 output "boundary_arn" {
   description = "Permissions boundary of gantry's roles and of every role the apply role creates."
   value       = module.github_oidc.boundary_arn

@@ -1,7 +1,8 @@
 locals {
-  # gantry's own identity: its three roles, their policies and boundary, the OIDC providers
-  # that let GitHub's and gantry's tokens in (whichever environment created them), and the roles
-  # of gantry's own task. Nothing under the boundary may change them; an administrator does.
+  # gantry's own identity: its roles (the frontend role too, when there is one), their policies
+  # and boundary, the OIDC providers that let GitHub's and gantry's tokens in (whichever
+  # environment created them), and the roles of gantry's own task. Nothing under the boundary
+  # may change them; an administrator does.
   protected_iam_arns = concat(
     [for name in values(local.role_names) : "${local.iam_arn}:role/${name}"],
     [
@@ -74,14 +75,15 @@ data "aws_iam_policy_document" "guardrails" {
 }
 
 # The boundary caps; it grants nothing by itself. It allows the services the stack uses (the
-# roles' own policies say what within them) and carries the guardrails.
+# roles' own policies say what within them; amplify always with the frontend role) and carries the
+# guardrails.
 #tfsec:ignore:aws-iam-no-policy-wildcards a boundary only caps what the roles' own policies grant; per-service wildcards keep it below IAM's size limit
 data "aws_iam_policy_document" "boundary" {
   source_policy_documents = [data.aws_iam_policy_document.guardrails.json]
 
   statement {
     sid       = "StackServices"
-    actions   = [for s in var.boundary_services : "${s}:*"]
+    actions   = [for s in distinct(concat(var.boundary_services, local.frontend_enabled ? ["amplify"] : [])) : "${s}:*"]
     resources = ["*"]
   }
 }

@@ -78,3 +78,21 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 }
+
+locals {
+  amplify_branch_arn = "arn:${local.partition}:amplify:${local.region}:${local.account_id}:apps/${coalesce(var.amplify_app_id, "-")}/branches/${var.amplify_branch}"
+}
+
+# The frontend role starts a release of one Amplify branch, watches it and lists the branch's
+# jobs (to find the one Amplify's own auto-build started for the commit). Both resource forms,
+# the branch and its jobs, for all three actions: ListJobs is authorised on the branch, StartJob
+# and GetJob on a job.
+data "aws_iam_policy_document" "frontend" {
+  count = local.frontend_enabled ? 1 : 0
+
+  statement {
+    sid       = "ReleaseBranch"
+    actions   = ["amplify:GetJob", "amplify:ListJobs", "amplify:StartJob"]
+    resources = [local.amplify_branch_arn, "${local.amplify_branch_arn}/jobs/*"]
+  }
+}

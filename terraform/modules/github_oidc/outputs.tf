@@ -9,7 +9,7 @@ output "gantry_oidc_provider_arn" {
 }
 
 output "gantry_subjects" {
-  description = "The subjects of gantry's tokens each role trusts (plan, apply, deploy); empty without gantry_issuer_url."
+  description = "The subjects of gantry's tokens each role trusts (plan, apply, deploy, and frontend with the frontend role); empty without gantry_issuer_url."
   value       = { for phase, subjects in local.gantry_subjects : phase => local.gantry_trusted ? subjects : [] }
 }
 
@@ -28,12 +28,17 @@ output "deploy_role_arn" {
   value       = aws_iam_role.deploy.arn
 }
 
+output "frontend_role_arn" {
+  description = "Role for releasing the Amplify branch (null without amplify_app_id); the frontend service's aws.role_arn in .gantry.yaml."
+  value       = one(aws_iam_role.frontend[*].arn)
+}
+
 output "boundary_arn" {
   description = "Permissions boundary every role the apply role creates must carry (pass it to the modules that create roles)."
   value       = aws_iam_policy.boundary.arn
 }
 
 output "environments" {
-  description = "The GitHub environment each role trusts (plan, apply, deploy): create them with modules/github_environments."
+  description = "The GitHub environment each role trusts (plan, apply, deploy, and frontend with the frontend role): create them with modules/github_environments."
   value       = local.environments
 }

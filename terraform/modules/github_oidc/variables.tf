@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of the role names: NAME_PREFIX-plan-ENV, NAME_PREFIX-terraform-ENV, NAME_PREFIX-deploy-SERVICE."
+  description = "Prefix of the role names: NAME_PREFIX-plan-ENV, NAME_PREFIX-terraform-ENV, NAME_PREFIX-deploy-SERVICE (and NAME_PREFIX-deploy-FRONTEND_SERVICE_NAME)."
   type        = string
   default     = "gantry"
 }
@@ -284,4 +284,56 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+# The frontend service on Amplify (SPEC §6, "The frontend on Amplify"): its own deploy role,
+# NAME_PREFIX-deploy-FRONTEND_SERVICE_NAME, that may only release one branch of one app.
+variable "amplify_app_id" {
+  description = "ID of the Amplify app the frontend service releases (the amplify module's app_id). Null: no frontend role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.amplify_app_id == null || can(regex("^d[a-z0-9]{1,19}$", var.amplify_app_id))
+    error_message = "amplify_app_id must be an Amplify app ID (d followed by up to 19 lowercase letters and digits)."
+  }
+}
+
+variable "create_frontend_role" {
+  description = "Whether to create the frontend role. Null: when amplify_app_id is set. Set true when amplify_app_id is an app created in the same root, whose ID Terraform only knows after the apply."
+  type        = bool
+  default     = null
+}
+
+variable "amplify_branch" {
+  description = "The one branch of the Amplify app the frontend role may release."
+  type        = string
+  default     = "main"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.amplify_branch)) && !strcontains(var.amplify_branch, "*")
+    error_message = "amplify_branch must be a branch name, without wildcards."
+  }
+}
+
+variable "frontend_service_name" {
+  description = "The frontend's service name in .gantry.yaml: the frontend role's name (NAME_PREFIX-deploy-NAME) and gantry's subject it trusts (repo:OWNER/REPO:service:NAME:phase:deploy)."
+  type        = string
+  default     = "frontend"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$", var.frontend_service_name))
+    error_message = "frontend_service_name must be a service name of letters, digits, '.', '_' and '-', without wildcards or colons."
+  }
+}
+
+variable "frontend_environment" {
+  description = "GitHub environment of the frontend's releases and rollbacks, the only one the frontend role trusts. Null: frontend_service_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.frontend_environment == null || can(regex("^[A-Za-z0-9._-]+$", var.frontend_environment))
+    error_message = "frontend_environment must be an environment name, without wildcards."
+  }
 }
