@@ -96,6 +96,11 @@ func runDeploy(ctx context.Context, e *env, o deployOptions) error {
 		}
 		return fmt.Errorf("deploying %s: %w", svc.Name, err)
 	}
+	if a := res.Amplify; a != nil {
+		_, err = fmt.Fprintf(e.stdout, "%s released %.7s: Amplify job %s %s after %s\n", svc.Name, o.ref, a.ID, a.Status,
+			res.Duration.Round(time.Second))
+		return err
+	}
 	_, err = fmt.Fprintf(e.stdout, "%s is running %s (%s → %s) after %s\n", svc.Name, res.Image,
 		filepath.Base(res.TaskDefBefore), filepath.Base(res.TaskDefAfter), res.Duration.Round(time.Second))
 	return err

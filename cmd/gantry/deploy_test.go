@@ -118,3 +118,41 @@ func TestRollbackFromATerminalReturnsToTheEarlierRevision(t *testing.T) {
 		t.Errorf("ledger %+v, want the rollback recorded, linked to B's deployment", ds)
 	}
 }
+
+// An Amplify frontend from a terminal: gantry deploy releases the commit, gantry rollback
+// releases the earlier one again, and both are in the ledger.
+func TestAnAmplifyFrontendIsReleasedAndRolledBackFromATerminal(t *testing.T) {
+	amp := awsfake.NewAmplify(t)
+	amp.AddBranch(amplifyApp, "main")
+	amp.Script(amplifyApp, "main", awsfake.JobScript{SucceedAfter: 1})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, ".gantry.yaml")
+	writeFile(t, cfg, "version: 1\n"+strings.Replace(frontendService, "    after: [production]\n", "", 1))
+	t.Setenv("AWS_ACCESS_KEY_ID", awsfake.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awsfake.SecretAccessKey)
+	env := map[string]string{"AWS_ENDPOINT_URL_AMPLIFY": amp.URL(), "GANTRY_ECS_POLL_INTERVAL": "5ms", "GANTRY_DATA_DIR": t.TempDir()}
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for _, sha := range []string{a, b} {
+		code, out, errOut := gantry(t, env, "deploy", "--service", "frontend", "--ref", sha, "--dir", dir, "--config", cfg, "--repo", "classla/lms")
+		if code != 0 || !strings.Contains(out, "frontend released "+sha[:7]+": Amplify job") {
+			t.Fatalf("deploy %s: exit %d: %q %s", sha[:7], code, out, errOut)
+		}
+	}
+	code, out, errOut := gantry(t, env, "rollback", "--service", "frontend", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "frontend rolled back from bbbbbbb") || !strings.Contains(out, "to aaaaaaa") {
+		t.Fatalf("rollback: exit %d: %q %s", code, out, errOut)
+	}
+	started := amp.Started()
+	if len(started) != 3 || started[2].JobType != "RELEASE" || started[2].CommitID != a {
+		t.Errorf("Amplify started %+v, want releases of a, b, then a again", started)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(env["GANTRY_DATA_DIR"], "gantry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ds, _ := st.ListDeployments(context.Background(), "classla/lms", "frontend", 0)
+	if len(ds) != 3 || ds[0].RollbackOf != ds[1].ID || ds[0].SHA != a || ds[0].TaskDefAfter == ds[2].TaskDefAfter || ds[0].State != store.DeploymentSuccess {
+		t.Errorf("ledger %+v, want the rollback recorded as a release job of its own, linked to b's", ds)
+	}
+}
