@@ -73,3 +73,16 @@ func (d Deployment) SameRelease(o Deployment) bool {
 	}
 	return d.TaskDefAfter != "" && d.TaskDefAfter == o.TaskDefAfter
 }
+
+// Check refuses a GitHubObject without a known kind, a job or GitHub's id.
+func (o GitHubObject) Check() error {
+	switch o.Kind {
+	case GitHubCheckRun, GitHubDeployment, GitHubComment:
+	default:
+		return fmt.Errorf("record GitHub object of job %d: kind %q is not check_run, deployment or comment", o.JobID, o.Kind)
+	}
+	if o.JobID == 0 || o.ID == 0 {
+		return fmt.Errorf("record %s of job %d: job and GitHub id are required (got %d)", o.Kind, o.JobID, o.ID)
+	}
+	return nil
+}

@@ -162,6 +162,32 @@ type Store interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 	// DeleteSigningKeys removes the keys of generations below generation.
 	DeleteSigningKeys(ctx context.Context, below int64) error
+
+	// RecordGitHubObject stores that job o.JobID opened o on GitHub, so that whoever finds the
+	// job cut off can close it. Recording the same (JobID, Kind, ID) again updates it: a non-empty
+	// Name replaces the stored one, and Closed, once true, stays true.
+	RecordGitHubObject(ctx context.Context, o GitHubObject) error
+	// GitHubObjects returns what job jobID opened on GitHub, in the order it was first recorded.
+	GitHubObjects(ctx context.Context, jobID int64) ([]GitHubObject, error)
+}
+
+// Kinds of GitHubObject.
+const (
+	GitHubCheckRun   = "check_run"
+	GitHubDeployment = "deployment"
+	GitHubComment    = "comment"
+)
+
+// GitHubObject is something a job opened on GitHub: a check run, a deployment or a comment.
+type GitHubObject struct {
+	JobID int64
+	Kind  string // GitHubCheckRun, GitHubDeployment or GitHubComment
+	ID    int64  // GitHub's id of it
+	// Name is the check run's name, the deployment's environment or the comment's marker.
+	Name string
+	// Closed: the job ended it itself (a completed check run, a final deployment status).
+	Closed    bool
+	CreatedAt time.Time
 }
 
 // Notifier is implemented by stores that several processes share (PostgreSQL): Listen calls

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"installations", installationCases},
 		{"runner jobs", runnerCases},
 		{"signing keys", signingKeyCases},
+		{"GitHub objects of jobs", githubObjectCases},
 		{"health", []contractCase{{"an open store answers Ping", ping}}},
 	}
 	for _, g := range groups {

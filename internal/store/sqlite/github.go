@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/classla/gantry/internal/store"
+)
+
+// RecordGitHubObject stores or updates what a job opened on GitHub.
+func (s *Store) RecordGitHubObject(ctx context.Context, o store.GitHubObject) error {
+	if err := o.Check(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO github_objects (job_id, kind, github_id, name, closed, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (job_id, kind, github_id) DO UPDATE SET
+				name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE github_objects.name END,
+				closed = github_objects.closed OR excluded.closed`,
+			o.JobID, o.Kind, o.ID, o.Name, o.Closed, micros(now()))
+		if isForeignKeyError(err) {
+			return fmt.Errorf("record %s %d of job %d: %w", o.Kind, o.ID, o.JobID, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("record %s %d of job %d: %w", o.Kind, o.ID, o.JobID, err)
+		}
+		return nil
+	})
+}
+
+// GitHubObjects returns what job jobID opened on GitHub, oldest first.
+func (s *Store) GitHubObjects(ctx context.Context, jobID int64) ([]store.GitHubObject, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT job_id, kind, github_id, name, closed, created_at
+		FROM github_objects WHERE job_id = ? ORDER BY seq`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("list what job %d opened on GitHub: %w", jobID, err)
+	}
+	defer rows.Close()
+	var out []store.GitHubObject
+	for rows.Next() {
+		var o store.GitHubObject
+		if err := rows.Scan(&o.JobID, &o.Kind, &o.ID, &o.Name, &o.Closed, timeCol{&o.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("list what job %d opened on GitHub: %w", jobID, err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
