@@ -177,7 +177,7 @@ func serve(ctx context.Context, e *env, s *config.Server, ready chan<- string) e
 		Handlers:      flow.Handlers(deps),
 		Workers:       workers,
 		SingleReplica: singleReplica,
-		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app), PublicURL: s.PublicURL},
+		Reporter:      &flow.AbandonedReporter{GitHub: flow.AppClients(app), Store: st, PublicURL: s.PublicURL},
 		Observer:      m,
 		Log:           log,
 		Redact:        red,

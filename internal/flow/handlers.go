@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -110,6 +111,9 @@ func handler[S any](d Deps, fn func(ctx context.Context, t *task[S]) (any, error
 		}
 		if d.GitHub != nil && j.InstallationID != 0 {
 			t.GH = d.GitHub(j.InstallationID)
+			if d.Store != nil && j.ID != 0 {
+				t.GH = recordingGitHub{GitHub: t.GH, st: d.Store, job: j.ID, log: log}
+			}
 		}
 		res, err := fn(ctx, t)
 		if err != nil || res == nil {
@@ -142,31 +146,57 @@ func (t *task[S]) remove(dir *workdir.Dir) {
 	}
 }
 
-// AbandonedReporter tells a pull request when its job died with the worker running it.
+// AbandonedReporter ends what a job cut off had opened on GitHub and tells its pull request.
 type AbandonedReporter struct {
 	GitHub Clients
+	// Store has what each job opened on GitHub; nil closes nothing.
+	Store store.Store
 	// PublicURL, when set, links the report to the job's page (GANTRY_PUBLIC_URL).
 	PublicURL string
 }
 
-// ReportAbandoned implements job.Reporter.
+// ReportAbandoned implements job.Reporter: a job that died with its worker (or was stopped by a
+// shutdown, or panicked) gets its check runs and deployments ended and a comment saying so.
 func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) error {
-	if j.PR == 0 || j.Repo == "" || j.InstallationID == 0 {
+	if j.Repo == "" || j.InstallationID == 0 {
 		return nil
 	}
 	repo, err := gh.ParseRepo(j.Repo)
 	if err != nil {
 		return err
 	}
-	retry := "Comment `/plan` to plan again"
-	switch j.Kind {
-	case KindApply:
-		retry = "Comment `/apply` to apply again"
-	case KindDeploy, KindRollback:
-		retry = "Check the service's state in ECS, then run `gantry deploy` or comment `/rollback`"
+	retry := retryAdvice(j.Kind)
+	client := r.GitHub(j.InstallationID)
+	closeErr := r.CloseOpened(ctx, j)
+	if j.PR == 0 || j.State == store.Canceled {
+		return closeErr
 	}
 	body := render.AbandonedMarkdown(render.Abandoned{Kind: j.Kind, Error: j.Error, JobID: j.ID, Retry: retry})
 	body = withJobLink(body, r.PublicURL, j.ID)
-	_, err = r.GitHub(j.InstallationID).Reply(ctx, repo, j.PR, body)
-	return err
+	_, err = client.Reply(ctx, repo, j.PR, body)
+	return errors.Join(closeErr, err)
+}
+
+// CloseOpened implements job.Closer: whatever the job opened on GitHub and did not end itself
+// is ended now (check runs failure or cancelled, deployments error).
+func (r *AbandonedReporter) CloseOpened(ctx context.Context, j store.Job) error {
+	if r.Store == nil || j.Repo == "" || j.InstallationID == 0 {
+		return nil
+	}
+	logURL := ""
+	if r.PublicURL != "" {
+		logURL = r.PublicURL + JobPath(j.ID)
+	}
+	return closeOpened(ctx, r.Store, r.GitHub(j.InstallationID), j, retryAdvice(j.Kind), logURL)
+}
+
+// retryAdvice says how a user runs a job of kind again.
+func retryAdvice(kind string) string {
+	switch kind {
+	case KindApply:
+		return "Comment `/apply` to apply again"
+	case KindDeploy, KindRollback:
+		return "Check the service's state in ECS, then run `gantry deploy` or comment `/rollback`"
+	}
+	return "Comment `/plan` to plan again"
 }

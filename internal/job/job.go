@@ -57,3 +57,10 @@ type Executor interface {
 type Reporter interface {
 	ReportAbandoned(ctx context.Context, j store.Job) error
 }
+
+// Closer is a Reporter that also ends what a job opened outside (check runs, deployments on
+// GitHub) when the job ended without ending them itself: canceled by newer work, failed by a
+// panic or a timeout, or queued again after its worker died. It ends only what is still open.
+type Closer interface {
+	CloseOpened(ctx context.Context, j store.Job) error
+}

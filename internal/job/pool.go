@@ -215,6 +215,7 @@ func (p *Pool) expire(ctx context.Context, now time.Time) error {
 		log := p.jobLog(j)
 		if j.State == store.Queued {
 			log.Warn("job's worker stopped; queued again", "attempts", j.Attempts)
+			p.closeOpened(ctx, j, log)
 			p.Wake()
 			continue
 		}
@@ -229,6 +230,15 @@ func (p *Pool) expire(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// closeOpened ends what j left open outside, when the Reporter can.
+func (p *Pool) closeOpened(ctx context.Context, j store.Job, log *slog.Logger) {
+	if c, ok := p.Reporter.(Closer); ok {
+		if err := c.CloseOpened(ctx, j); err != nil {
+			log.Error("ending what the job opened on GitHub failed", "err", err)
+		}
+	}
 }
 
 func (p *Pool) jobLog(j store.Job) *slog.Logger {
@@ -283,14 +293,25 @@ func (p *Pool) runOne(ctx, jobCtx context.Context, j store.Job) {
 	if p.Observer != nil {
 		p.Observer.JobFinished(j.Kind, out.State, d)
 	}
-	if out.State == store.Failed {
+	j.State, j.Error = out.State, out.Error
+	switch {
+	case out.State == store.Failed && jobCtx.Err() != nil:
 		log.Error("job failed", "err", out.Error, "duration", d)
-		if jobCtx.Err() != nil && p.Reporter != nil {
-			j.State, j.Error = out.State, out.Error
+		if p.Reporter != nil {
 			if rerr := p.Reporter.ReportAbandoned(fctx, j); rerr != nil {
 				log.Error("reporting an interrupted job failed", "err", rerr)
 			}
 		}
+		return
+	case out.State == store.Failed || out.State == store.Canceled:
+		if out.State == store.Failed {
+			log.Error("job failed", "err", out.Error, "duration", d)
+		} else {
+			log.Info("job finished", "state", out.State, "duration", d)
+		}
+		// The handler reports its own failures; what it left open (a panic, a timeout, a
+		// cancellation mid-way) is ended here.
+		p.closeOpened(fctx, j, log)
 		return
 	}
 	log.Info("job finished", "state", out.State, "duration", d)

@@ -1,0 +1,164 @@
+package flow_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/classla/gantry/internal/flow"
+	"github.com/classla/gantry/internal/job"
+	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/terraform"
+	"github.com/classla/gantry/internal/testing/githubfake"
+)
+
+// stuckTerraform plans as fakeTerraform does; its applies announce themselves on applying and
+// then block until release is closed (ignoring cancellation, as a hung process would), or panic.
+type stuckTerraform struct {
+	fakeTerraform
+	applying chan struct{}
+	release  chan struct{}
+	panics   bool
+	once     sync.Once
+}
+
+func (s *stuckTerraform) Apply(ctx context.Context, req terraform.ApplyRequest) (*terraform.ApplyResult, error) {
+	s.once.Do(func() { close(s.applying) })
+	if s.panics {
+		panic("terraform runner bug")
+	}
+	<-s.release
+	return nil, ctx.Err()
+}
+
+// cutOff is a merge whose apply of production is queued, with stuck Terraform.
+func cutOff(t *testing.T, panics bool) (*world, *stuckTerraform, *flow.AbandonedReporter) {
+	t.Helper()
+	w := newWorld(t)
+	planned(t, w, "fast", "fast")
+	tf := &stuckTerraform{applying: make(chan struct{}), release: make(chan struct{}), panics: panics}
+	w.deps.Terraform = tf
+	t.Cleanup(func() {
+		select {
+		case <-tf.release:
+		default:
+			close(tf.release)
+		}
+	})
+	routed, err := w.intake.Route("pull_request", "merge", merged(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.RecordDelivery(context.Background(), store.Delivery{ID: "merge", Event: "pull_request"}, routed.Jobs); err != nil {
+		t.Fatal(err)
+	}
+	return w, tf, &flow.AbandonedReporter{GitHub: w.deps.GitHub, Store: w.st}
+}
+
+func newCutOffPool(w *world, r *flow.AbandonedReporter, singleReplica bool) *job.Pool {
+	return &job.Pool{Store: w.st, Handlers: flow.Handlers(w.deps), Workers: 2, Lease: time.Minute, Poll: 10 * time.Millisecond,
+		Drain: 200 * time.Millisecond, SingleReplica: singleReplica, Reporter: r, Log: slog.New(slog.DiscardHandler)}
+}
+
+// applyEnded waits until the apply's check run and GitHub Deployment have ended, and returns
+// the check run's conclusion and summary and the deployment's last state.
+func applyEnded(t *testing.T, w *world) (conclusion, summary, deployment string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var run *githubfake.CheckRun
+		for _, cr := range w.gh.CheckRuns(repo) {
+			if cr.Name == "gantry/apply: production" {
+				run = &cr
+			}
+		}
+		state := ""
+		for _, d := range w.gh.Deployments(repo) {
+			for _, s := range w.gh.DeploymentStatuses(d.ID) {
+				state = s.State
+			}
+		}
+		if run != nil && run.Status == "completed" && state != "in_progress" && state != "" {
+			return run.Conclusion, run.Summary, state
+		}
+	}
+	t.Fatalf("the apply's check run or deployment never ended: %+v", w.gh.CheckRuns(repo))
+	return
+}
+
+// A worker that dies mid-apply (its lease runs out; here: a restarted server finds the job) leaves
+// no check run in progress and no deployment in progress: the server that finds the job ends them.
+func TestAnApplyCutOffByACrashEndsItsCheckRunAndDeployment(t *testing.T) {
+	t.Parallel()
+	w, tf, r := cutOff(t, false)
+	// The dead worker: it claimed the merge and its apply, opened the check run and the
+	// deployment, and hangs in Terraform.
+	ctx := context.Background()
+	handlers := flow.Handlers(w.deps)
+	for range 2 {
+		j, ok, err := w.st.ClaimJob(ctx, "dead-worker", time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		h, _ := handlers.Handler(j.Kind)
+		if j.Kind == flow.KindApply {
+			go h.Run(ctx, j, slog.New(slog.DiscardHandler))
+			break
+		}
+		res, err := h.Run(ctx, j, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatalf("the merge's job: %v", err)
+		}
+		if err := w.st.FinishJob(ctx, j.ID, "dead-worker", store.Outcome{State: store.Succeeded, Result: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-tf.applying
+	// The restarted server recovers the job at start.
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- newCutOffPool(w, r, true).Run(pctx) }()
+	conclusion, summary, deployment := applyEnded(t, w)
+	stop()
+	<-done
+	if conclusion != "failure" || !strings.Contains(summary, "Comment `/apply` to apply again") || deployment != "error" {
+		t.Errorf("check run %s (%q), deployment %s; want failure saying how to apply again, and error", conclusion, summary, deployment)
+	}
+	if replies := w.replies(t, 2); len(replies) == 0 || !strings.Contains(replies[len(replies)-1], "did not finish") {
+		t.Errorf("the pull request was not told: %q", replies)
+	}
+}
+
+// A panic in the middle of an apply: the job fails, and what it opened is ended.
+func TestAnApplyCutOffByAPanicEndsItsCheckRunAndDeployment(t *testing.T) {
+	t.Parallel()
+	w, _, r := cutOff(t, true)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newCutOffPool(w, r, false).Run(ctx) }()
+	conclusion, _, deployment := applyEnded(t, w)
+	stop()
+	<-done
+	if conclusion != "failure" || deployment != "error" {
+		t.Errorf("check run %s, deployment %s; want failure and error", conclusion, deployment)
+	}
+}
+
+// A shutdown past its grace period: the apply is stopped, and nothing stays in progress.
+func TestAnApplyCutOffByAShutdownEndsItsCheckRunAndDeployment(t *testing.T) {
+	t.Parallel()
+	w, tf, r := cutOff(t, false)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newCutOffPool(w, r, false).Run(ctx) }()
+	<-tf.applying
+	stop() // SIGTERM: the grace (Drain) passes while Terraform hangs, then Terraform is released
+	time.AfterFunc(300*time.Millisecond, func() { close(tf.release) })
+	<-done
+	conclusion, _, deployment := applyEnded(t, w)
+	if conclusion != "failure" || (deployment != "error" && deployment != "failure") {
+		t.Errorf("check run %s, deployment %s; want both ended as failed", conclusion, deployment)
+	}
+}
