@@ -121,13 +121,18 @@ func TestAnApplyCutOffByACrashEndsItsCheckRunAndDeployment(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- newCutOffPool(w, r, true).Run(pctx) }()
 	conclusion, summary, deployment := applyEnded(t, w)
+	told := false
+	for deadline := time.Now().Add(30 * time.Second); !told && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		replies := w.replies(t, 2)
+		told = len(replies) > 0 && strings.Contains(replies[len(replies)-1], "did not finish")
+	}
 	stop()
 	<-done
 	if conclusion != "failure" || !strings.Contains(summary, "Comment `/apply` to apply again") || deployment != "error" {
 		t.Errorf("check run %s (%q), deployment %s; want failure saying how to apply again, and error", conclusion, summary, deployment)
 	}
-	if replies := w.replies(t, 2); len(replies) == 0 || !strings.Contains(replies[len(replies)-1], "did not finish") {
-		t.Errorf("the pull request was not told: %q", replies)
+	if !told {
+		t.Errorf("the pull request was not told: %q", w.replies(t, 2))
 	}
 }
 
