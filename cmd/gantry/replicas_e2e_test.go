@@ -18,6 +18,7 @@ import (
 
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/store/postgres"
+	"github.com/classla/gantry/internal/store/sqlite"
 	"github.com/classla/gantry/internal/testing/fixtures"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/pgtest"
@@ -43,6 +44,9 @@ type replicaSet struct {
 	replicas []*replica
 	vars     map[string]string
 
+	// sharedDataDir, when set, is the one data directory every server of the set uses in turn.
+	sharedDataDir string
+
 	mu   sync.Mutex
 	rng  *rand.Rand
 	seed uint64
@@ -54,6 +58,13 @@ type replicaSet struct {
 // (given the S3 fake and Terraform's flavor).
 func startReplicas(t *testing.T, n int, seed uint64, cfg func(s3 *s3fake.Server, flavor string) string) *replicaSet {
 	t.Helper()
+	return startServers(t, n, seed, "", cfg)
+}
+
+// startServers is startReplicas on the database of dataDir's SQLite file when dataDir is not
+// empty: one server at a time, which keeps its data directory across restarts.
+func startServers(t *testing.T, n int, seed uint64, dataDir string, cfg func(s3 *s3fake.Server, flavor string) string) *replicaSet {
+	t.Helper()
 	bin := os.Getenv("GANTRY_TERRAFORM_BIN")
 	if bin == "" {
 		t.Fatal("GANTRY_TERRAFORM_BIN is not set: run the tests with `make test`, which builds the binary into bin/")
@@ -64,8 +75,16 @@ func startReplicas(t *testing.T, n int, seed uint64, cfg func(s3 *s3fake.Server,
 	fake.AddRepo("classla", "lms", "main")
 	fake.SetPermission(e2eRepo, "alice", "write")
 	fake.SetFile(e2eRepo, "main", ".gantry.yaml", cfg(s3, "terraform"))
-	dbURL := pgtest.NewDatabase(t)
-	st, err := postgres.Open(t.Context(), dbURL)
+	var st store.Store
+	var dbURL string
+	var err error
+	if dataDir != "" {
+		dbURL = "sqlite://" + filepath.Join(dataDir, "gantry.db")
+		st, err = sqlite.Open(t.Context(), filepath.Join(dataDir, "gantry.db"))
+	} else {
+		dbURL = pgtest.NewDatabase(t)
+		st, err = postgres.Open(t.Context(), dbURL)
+	}
 	if err != nil {
 		t.Fatalf("open the database: %v", err)
 	}
@@ -76,7 +95,11 @@ func startReplicas(t *testing.T, n int, seed uint64, cfg func(s3 *s3fake.Server,
 	vars["GANTRY_DATABASE_URL"] = dbURL
 	// Check runs then link to their job (details_url), which tells whether one job made two.
 	vars["GANTRY_PUBLIC_URL"] = "https://gantry.example.com"
-	rs := &replicaSet{t: t, gh: fake, s3: s3, dbURL: dbURL, st: st, vars: vars, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b9)), seed: seed}
+	if dataDir != "" {
+		vars["GANTRY_DATA_DIR"] = dataDir
+	}
+	rs := &replicaSet{t: t, gh: fake, s3: s3, dbURL: dbURL, st: st, vars: vars, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b9)), seed: seed,
+		sharedDataDir: dataDir}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("seed %d", seed)
@@ -98,7 +121,7 @@ func (rs *replicaSet) start() *replica {
 	addr := freeAddr(t)
 	env := []string{asCLI + "=1", "GANTRY_ADDR=" + addr, "HOME=" + t.TempDir()}
 	for k, v := range rs.vars {
-		if k == "GANTRY_DATA_DIR" {
+		if k == "GANTRY_DATA_DIR" && rs.sharedDataDir == "" {
 			v = sandboxtest.Reachable(t, t.TempDir()) // each replica has its own disk
 		}
 		if k != "GANTRY_ADDR" {
