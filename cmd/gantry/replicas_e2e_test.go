@@ -524,7 +524,7 @@ func TestAReplicaKilledMidApplyIsReportedByTheOther(t *testing.T) {
 	if err != nil || j.State != store.Failed || j.Attempts != 1 {
 		t.Fatalf("the cut-off apply is %+v, %v; want failed after one attempt", j, err)
 	}
-	rs.waitComment(200, "", contains("Comment `/apply` to apply again"))
+	rs.waitComment(200, "", contains("The project stays locked by this pull request. Comment `/apply` to apply again"))
 	applies, _ := rs.st.ListJobs(t.Context(), store.JobFilter{Kind: "apply"})
 	if len(applies) != 1 {
 		t.Errorf("%d apply jobs for one merge, want 1: %+v", len(applies), applies)

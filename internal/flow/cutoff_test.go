@@ -128,7 +128,7 @@ func TestAnApplyCutOffByACrashEndsItsCheckRunAndDeployment(t *testing.T) {
 	}
 	stop()
 	<-done
-	if conclusion != "failure" || !strings.Contains(summary, "Comment `/apply` to apply again") || deployment != "error" {
+	if conclusion != "failure" || !strings.Contains(summary, "stays locked by this pull request. Comment `/apply` to apply again") || deployment != "error" {
 		t.Errorf("check run %s (%q), deployment %s; want failure saying how to apply again, and error", conclusion, summary, deployment)
 	}
 	if !told {

@@ -194,7 +194,7 @@ func (r *AbandonedReporter) CloseOpened(ctx context.Context, j store.Job) error 
 func retryAdvice(kind string) string {
 	switch kind {
 	case KindApply:
-		return "Comment `/apply` to apply again"
+		return "The project stays locked by this pull request. Comment `/apply` to apply again"
 	case KindDeploy, KindRollback:
 		return "Check the service's state in ECS, then run `gantry deploy` or comment `/rollback`"
 	}
