@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classla/gantry/internal/flow"
+	gh "github.com/classla/gantry/internal/github"
 	"github.com/classla/gantry/internal/job"
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/terraform"
@@ -121,10 +122,19 @@ func TestAnApplyCutOffByACrashEndsItsCheckRunAndDeployment(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- newCutOffPool(w, r, true).Run(pctx) }()
 	conclusion, summary, deployment := applyEnded(t, w)
-	told := false
+	// The apply had written no comment of its own yet, so the report is a reply: one report.
+	told, reports := false, 0
 	for deadline := time.Now().Add(30 * time.Second); !told && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		replies := w.replies(t, 2)
-		told = len(replies) > 0 && strings.Contains(replies[len(replies)-1], "did not finish")
+		reports = 0
+		for _, c := range w.gh.Comments(repo, 2) {
+			if strings.Contains(c.Body, "did not finish") {
+				reports++
+			}
+		}
+		told = reports > 0
+	}
+	if reports != 1 {
+		t.Errorf("%d comments report the cut-off apply, want its own comment only", reports)
 	}
 	stop()
 	<-done
@@ -165,5 +175,34 @@ func TestAnApplyCutOffByAShutdownEndsItsCheckRunAndDeployment(t *testing.T) {
 	conclusion, _, deployment := applyEnded(t, w)
 	if conclusion != "failure" || (deployment != "error" && deployment != "failure") {
 		t.Errorf("check run %s, deployment %s; want both ended as failed", conclusion, deployment)
+	}
+}
+
+// A job cut off after it wrote its own comment has that comment updated in place, not a reply.
+func TestACutOffJobsOwnCommentIsUpdatedInPlace(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 2})
+	ctx := context.Background()
+	j, err := w.st.EnqueueJob(ctx, store.NewJob{Kind: flow.KindApply, Repo: repo, PR: 2, InstallationID: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := gh.ParseRepo(repo)
+	marker := "<!-- gantry:apply=production -->"
+	ids, err := w.deps.GitHub(7).UpsertComment(ctx, r, 2, marker, "### applying `production`…")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.RecordGitHubObject(ctx, store.GitHubObject{JobID: j.ID, Kind: store.GitHubComment, ID: ids[0], Name: marker}); err != nil {
+		t.Fatal(err)
+	}
+	j.State, j.Error = store.Failed, "the worker running it stopped"
+	if err := (&flow.AbandonedReporter{GitHub: w.deps.GitHub, Store: w.st}).ReportAbandoned(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	comments := w.gh.Comments(repo, 2)
+	if len(comments) != 1 || !strings.HasPrefix(comments[0].Body, marker) || !strings.Contains(comments[0].Body, "did not finish") {
+		t.Errorf("comments %+v, want the apply's own comment updated to say it was cut off", comments)
 	}
 }

@@ -173,8 +173,32 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 	}
 	body := render.AbandonedMarkdown(render.Abandoned{Kind: j.Kind, Error: j.Error, JobID: j.ID, Retry: retry})
 	body = withJobLink(body, r.PublicURL, j.ID)
-	_, err = client.Reply(ctx, repo, j.PR, body)
+	// The job's own comment (a plan's or an apply's, by its marker) is updated in place, so the
+	// pull request shows one report of the job; a job that had written none gets a reply.
+	if marker := r.lastMarker(ctx, j.ID); marker != "" {
+		_, err = client.UpsertComment(ctx, repo, j.PR, marker, body)
+	} else {
+		_, err = client.Reply(ctx, repo, j.PR, body)
+	}
 	return errors.Join(closeErr, err)
+}
+
+// lastMarker is the marker of the last comment job id wrote by marker, "" for none.
+func (r *AbandonedReporter) lastMarker(ctx context.Context, id int64) string {
+	if r.Store == nil {
+		return ""
+	}
+	objs, err := r.Store.GitHubObjects(ctx, id)
+	if err != nil {
+		return ""
+	}
+	marker := ""
+	for _, o := range objs {
+		if o.Kind == store.GitHubComment && o.Name != "" {
+			marker = o.Name
+		}
+	}
+	return marker
 }
 
 // CloseOpened implements job.Closer: whatever the job opened on GitHub and did not end itself
