@@ -206,3 +206,60 @@ func TestACutOffJobsOwnCommentIsUpdatedInPlace(t *testing.T) {
 		t.Errorf("comments %+v, want the apply's own comment updated to say it was cut off", comments)
 	}
 }
+
+// A server that died after failing a cut-off job but before reporting it: the next server's
+// sweep ends the job's check run and reports it, once however often it sweeps.
+func TestAReportCutOffItselfIsFinishedByTheNextServer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.gh.AddPullRequest(repo, githubfake.PR{Number: 2})
+	ctx := context.Background()
+	j, err := w.st.EnqueueJob(ctx, store.NewJob{Kind: flow.KindApply, Repo: repo, PR: 2, InstallationID: 7, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := gh.ParseRepo(repo)
+	check, err := w.deps.GitHub(7).CreateCheckRun(ctx, r, gh.CheckRun{Name: "gantry/apply: production", HeadSHA: mergeSHA, Status: "in_progress"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.RecordGitHubObject(ctx, store.GitHubObject{JobID: j.ID, Kind: store.GitHubCheckRun, ID: check, Name: "gantry/apply: production"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := w.st.ClaimJob(ctx, "dead", time.Millisecond); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	// The dead server's successor failed the job and died before reporting it.
+	if _, err := w.st.ExpireLeases(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rep := &flow.AbandonedReporter{GitHub: w.deps.GitHub, Store: w.st}
+	for range 2 {
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- newCutOffPool(w, rep, true).Run(pctx) }()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if left, _ := w.st.LeftOpen(ctx, 10); len(left) == 0 {
+				break
+			}
+		}
+		stop()
+		<-done
+	}
+	var run githubfake.CheckRun
+	for _, cr := range w.gh.CheckRuns(repo) {
+		run = cr
+	}
+	if run.Status != "completed" || run.Conclusion != "failure" {
+		t.Errorf("the check run is %s %s, want completed failure", run.Status, run.Conclusion)
+	}
+	reports := 0
+	for _, c := range w.gh.Comments(repo, 2) {
+		if strings.Contains(c.Body, "did not finish") {
+			reports++
+		}
+	}
+	if reports != 1 {
+		t.Errorf("the job was reported %d times, want once", reports)
+	}
+}

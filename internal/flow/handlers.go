@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/classla/gantry/internal/cost"
 	gh "github.com/classla/gantry/internal/github"
@@ -175,13 +177,25 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 	body = withJobLink(body, r.PublicURL, j.ID)
 	// The job's own comment (a plan's or an apply's, by its marker) is updated in place, so the
 	// pull request shows one report of the job; a job that had written none gets a reply.
+	var id int64
 	if marker := r.lastMarker(ctx, j.ID); marker != "" {
-		_, err = client.UpsertComment(ctx, repo, j.PR, marker, body)
+		var ids []int64
+		if ids, err = client.UpsertComment(ctx, repo, j.PR, marker, body); len(ids) > 0 {
+			id = ids[0]
+		}
 	} else {
-		_, err = client.Reply(ctx, repo, j.PR, body)
+		id, err = client.Reply(ctx, repo, j.PR, body)
+	}
+	if err == nil && id != 0 && r.Store != nil {
+		// Recorded, so that a sweep after a crash here reports the job once, not twice.
+		err = r.Store.RecordGitHubObject(ctx, store.GitHubObject{JobID: j.ID, Kind: store.GitHubComment, ID: id,
+			Name: reportName, Closed: true})
 	}
 	return errors.Join(closeErr, err)
 }
+
+// reportName marks, among a job's GitHub objects, the comment that reported it cut off.
+const reportName = "gantry:cut-off-report"
 
 // lastMarker is the marker of the last comment job id wrote by marker, "" for none.
 func (r *AbandonedReporter) lastMarker(ctx context.Context, id int64) string {
@@ -194,11 +208,45 @@ func (r *AbandonedReporter) lastMarker(ctx context.Context, id int64) string {
 	}
 	marker := ""
 	for _, o := range objs {
-		if o.Kind == store.GitHubComment && o.Name != "" {
+		if o.Kind == store.GitHubComment && strings.HasPrefix(o.Name, "<!--") {
 			marker = o.Name
 		}
 	}
 	return marker
+}
+
+// CloseLeftOpen implements job.Sweeper: jobs failed or canceled with GitHub objects still open —
+// their reporter died too — are reported now: a job cut off by its worker's end gets its report
+// (once), the others have what they opened ended.
+func (r *AbandonedReporter) CloseLeftOpen(ctx context.Context) error {
+	if r.Store == nil {
+		return nil
+	}
+	jobs, err := r.Store.LeftOpen(ctx, 100)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, j := range jobs {
+		objs, err := r.Store.GitHubObjects(ctx, j.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		reported := slices.ContainsFunc(objs, func(o store.GitHubObject) bool { return o.Name == reportName })
+		if j.State == store.Failed && !reported && cutOffByItsWorker(j.Error) {
+			errs = append(errs, r.ReportAbandoned(ctx, j))
+			continue
+		}
+		errs = append(errs, r.CloseOpened(ctx, j))
+	}
+	return errors.Join(errs...)
+}
+
+// cutOffByItsWorker reports whether a job's error is the store's or the pool's word for a job
+// whose worker or server stopped under it.
+func cutOffByItsWorker(errText string) bool {
+	return strings.Contains(errText, "stopped before it finished") || strings.Contains(errText, "shut down before the job finished")
 }
 
 // CloseOpened implements job.Closer: whatever the job opened on GitHub and did not end itself

@@ -64,3 +64,10 @@ type Reporter interface {
 type Closer interface {
 	CloseOpened(ctx context.Context, j store.Job) error
 }
+
+// Sweeper is a Reporter that finds jobs whose report was itself cut off (the process died between
+// failing the job and ending what it opened) and finishes reporting them. The pool sweeps at start
+// and with every lease check.
+type Sweeper interface {
+	CloseLeftOpen(ctx context.Context) error
+}

@@ -107,6 +107,7 @@ func (p *Pool) Run(ctx context.Context) error {
 	if err := p.expire(ctx, recoverAt); err != nil {
 		return fmt.Errorf("recovering jobs of a previous run: %w", err)
 	}
+	p.sweep(ctx)
 
 	// Jobs run under their own context so that stopping intake does not stop them at once.
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
@@ -202,6 +203,7 @@ func (p *Pool) reap(ctx context.Context) {
 			if err := p.expire(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				p.Log.Error("expiring job leases failed", "err", err)
 			}
+			p.sweep(ctx)
 		}
 	}
 }
@@ -230,6 +232,15 @@ func (p *Pool) expire(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// sweep finishes the reports of jobs whose reporting was cut off, when the Reporter can.
+func (p *Pool) sweep(ctx context.Context) {
+	if s, ok := p.Reporter.(Sweeper); ok {
+		if err := s.CloseLeftOpen(ctx); err != nil && ctx.Err() == nil {
+			p.Log.Error("ending what cut-off jobs left open on GitHub failed", "err", err)
+		}
+	}
 }
 
 // closeOpened ends what j left open outside, when the Reporter can.

@@ -169,6 +169,9 @@ type Store interface {
 	RecordGitHubObject(ctx context.Context, o GitHubObject) error
 	// GitHubObjects returns what job jobID opened on GitHub, in the order it was first recorded.
 	GitHubObjects(ctx context.Context, jobID int64) ([]GitHubObject, error)
+	// LeftOpen returns the jobs, failed or canceled, that still have a GitHub object not closed
+	// (at most limit, oldest first): those whose reporter was itself cut off.
+	LeftOpen(ctx context.Context, limit int) ([]Job, error)
 }
 
 // Kinds of GitHubObject.

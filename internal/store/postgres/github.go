@@ -31,6 +31,17 @@ func (s *Store) RecordGitHubObject(ctx context.Context, o store.GitHubObject) er
 	})
 }
 
+// LeftOpen returns failed or canceled jobs that still have a GitHub object open.
+func (s *Store) LeftOpen(ctx context.Context, limit int) ([]store.Job, error) {
+	jobs, err := scanJobs(s.pool.Query(ctx, "SELECT "+jobColumns+` FROM jobs WHERE state IN ($1, $2)
+		AND EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND NOT o.closed) ORDER BY id LIMIT $3`,
+		string(store.Failed), string(store.Canceled), limit))
+	if err != nil {
+		return nil, fmt.Errorf("list jobs that left GitHub objects open: %w", err)
+	}
+	return jobs, nil
+}
+
 // GitHubObjects returns what job jobID opened on GitHub, oldest first.
 func (s *Store) GitHubObjects(ctx context.Context, jobID int64) ([]store.GitHubObject, error) {
 	rows, err := s.pool.Query(ctx, `SELECT job_id, kind, github_id, name, closed, created_at

@@ -30,6 +30,26 @@ func (s *Store) RecordGitHubObject(ctx context.Context, o store.GitHubObject) er
 	})
 }
 
+// LeftOpen returns failed or canceled jobs that still have a GitHub object open.
+func (s *Store) LeftOpen(ctx context.Context, limit int) ([]store.Job, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+jobColumns+` FROM jobs WHERE state IN (?, ?)
+		AND EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND NOT o.closed) ORDER BY id LIMIT ?`,
+		store.Failed, store.Canceled, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs that left GitHub objects open: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list jobs that left GitHub objects open: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
 // GitHubObjects returns what job jobID opened on GitHub, oldest first.
 func (s *Store) GitHubObjects(ctx context.Context, jobID int64) ([]store.GitHubObject, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT job_id, kind, github_id, name, closed, created_at

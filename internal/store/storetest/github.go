@@ -13,6 +13,7 @@ var githubObjectCases = []contractCase{
 	{"what a job opened on GitHub comes back in order", githubObjectsInOrder},
 	{"recording an object again closes it and never reopens it", githubObjectClosed},
 	{"objects of an unknown job or kind are refused", githubObjectRefused},
+	{"jobs that ended with objects left open are found", githubObjectsLeftOpen},
 }
 
 func githubObjectsInOrder(t *testing.T, s store.Store) {
@@ -104,5 +105,37 @@ func githubObjectRefused(t *testing.T, s store.Store) {
 	}
 	if got, _ := s.GitHubObjects(ctx, j.ID); len(got) != 0 {
 		t.Errorf("refused objects were stored: %+v", got)
+	}
+}
+
+func githubObjectsLeftOpen(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var ids []int64
+	for _, kind := range []string{"apply", "plan", "deploy"} {
+		j, err := s.EnqueueJob(ctx, store.NewJob{Kind: kind, Repo: "acme/infra", Key: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+		if err := s.RecordGitHubObject(ctx, store.GitHubObject{JobID: j.ID, Kind: store.GitHubCheckRun, ID: j.ID * 10, Name: kind}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// apply failed with its check run open; plan failed but closed it; deploy is still queued.
+	for _, id := range ids[:2] {
+		j, ok, err := s.ClaimJob(ctx, "w", time.Minute)
+		if err != nil || !ok || j.ID != id {
+			t.Fatalf("claim: %+v %v %v", j, ok, err)
+		}
+		if err := s.FinishJob(ctx, id, "w", store.Outcome{State: store.Failed, Error: "cut off"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RecordGitHubObject(ctx, store.GitHubObject{JobID: ids[1], Kind: store.GitHubCheckRun, ID: ids[1] * 10, Closed: true}); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.LeftOpen(ctx, 10)
+	if err != nil || len(left) != 1 || left[0].ID != ids[0] || left[0].State != store.Failed {
+		t.Errorf("LeftOpen = %+v, %v; want only the failed apply whose check run is open", left, err)
 	}
 }
