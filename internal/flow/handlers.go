@@ -189,13 +189,11 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 	if err == nil && id != 0 && r.Store != nil {
 		// Recorded, so that a sweep after a crash here reports the job once, not twice.
 		err = r.Store.RecordGitHubObject(ctx, store.GitHubObject{JobID: j.ID, Kind: store.GitHubComment, ID: id,
-			Name: reportName, Closed: true})
+			Name: store.CutOffReport, Closed: true})
 	}
 	return errors.Join(closeErr, err)
 }
 
-// reportName marks, among a job's GitHub objects, the comment that reported it cut off.
-const reportName = "gantry:cut-off-report"
 
 // lastMarker is the marker of the last comment job id wrote by marker, "" for none.
 func (r *AbandonedReporter) lastMarker(ctx context.Context, id int64) string {
@@ -233,7 +231,7 @@ func (r *AbandonedReporter) CloseLeftOpen(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		reported := slices.ContainsFunc(objs, func(o store.GitHubObject) bool { return o.Name == reportName })
+		reported := slices.ContainsFunc(objs, func(o store.GitHubObject) bool { return o.Name == store.CutOffReport })
 		if j.State == store.Failed && !reported && cutOffByItsWorker(j.Error) {
 			errs = append(errs, r.ReportAbandoned(ctx, j))
 			continue
@@ -246,7 +244,7 @@ func (r *AbandonedReporter) CloseLeftOpen(ctx context.Context) error {
 // cutOffByItsWorker reports whether a job's error is the store's or the pool's word for a job
 // whose worker or server stopped under it.
 func cutOffByItsWorker(errText string) bool {
-	return strings.Contains(errText, "stopped before it finished") || strings.Contains(errText, "shut down before the job finished")
+	return slices.ContainsFunc(store.CutOffPhrases, func(p string) bool { return strings.Contains(errText, p) })
 }
 
 // CloseOpened implements job.Closer: whatever the job opened on GitHub and did not end itself

@@ -28,6 +28,13 @@ func (f JobFilter) Equalities() (columns []string, values []any) {
 	return columns, values
 }
 
+// CutOffReport names, among a job's GitHub objects, the comment that reported it cut off.
+const CutOffReport = "gantry:cut-off-report"
+
+// CutOffPhrases are in the error of a job whose worker (ExpireLeases) or server (a shutdown past
+// its grace) stopped under it.
+var CutOffPhrases = []string{"stopped before it finished", "shut down before the job finished"}
+
 // Migration is one schema migration embedded in an implementation: NNNN_description.sql.
 type Migration struct {
 	Version int

@@ -169,8 +169,10 @@ type Store interface {
 	RecordGitHubObject(ctx context.Context, o GitHubObject) error
 	// GitHubObjects returns what job jobID opened on GitHub, in the order it was first recorded.
 	GitHubObjects(ctx context.Context, jobID int64) ([]GitHubObject, error)
-	// LeftOpen returns the jobs, failed or canceled, that still have a GitHub object not closed
-	// (at most limit, oldest first): those whose reporter was itself cut off.
+	// LeftOpen returns the jobs whose reporting was itself cut off (at most limit, oldest first):
+	// failed or canceled jobs that still have a GitHub object not closed, and jobs of a pull
+	// request failed because their worker or server stopped (their error holds one of
+	// CutOffPhrases) that have no comment named CutOffReport.
 	LeftOpen(ctx context.Context, limit int) ([]Job, error)
 }
 

@@ -33,9 +33,12 @@ func (s *Store) RecordGitHubObject(ctx context.Context, o store.GitHubObject) er
 
 // LeftOpen returns failed or canceled jobs that still have a GitHub object open.
 func (s *Store) LeftOpen(ctx context.Context, limit int) ([]store.Job, error) {
-	jobs, err := scanJobs(s.pool.Query(ctx, "SELECT "+jobColumns+` FROM jobs WHERE state IN ($1, $2)
-		AND EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND NOT o.closed) ORDER BY id LIMIT $3`,
-		string(store.Failed), string(store.Canceled), limit))
+	jobs, err := scanJobs(s.pool.Query(ctx, "SELECT "+jobColumns+` FROM jobs WHERE state IN ($1, $2) AND (
+		EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND NOT o.closed)
+		OR (state = $1 AND pr <> 0 AND (strpos(error, $3) > 0 OR strpos(error, $4) > 0)
+			AND NOT EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND o.name = $5)))
+		ORDER BY id LIMIT $6`,
+		string(store.Failed), string(store.Canceled), store.CutOffPhrases[0], store.CutOffPhrases[1], store.CutOffReport, limit))
 	if err != nil {
 		return nil, fmt.Errorf("list jobs that left GitHub objects open: %w", err)
 	}

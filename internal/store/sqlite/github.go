@@ -32,9 +32,12 @@ func (s *Store) RecordGitHubObject(ctx context.Context, o store.GitHubObject) er
 
 // LeftOpen returns failed or canceled jobs that still have a GitHub object open.
 func (s *Store) LeftOpen(ctx context.Context, limit int) ([]store.Job, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+jobColumns+` FROM jobs WHERE state IN (?, ?)
-		AND EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND NOT o.closed) ORDER BY id LIMIT ?`,
-		store.Failed, store.Canceled, limit)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+jobColumns+` FROM jobs WHERE state IN (?, ?) AND (
+		EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND NOT o.closed)
+		OR (state = ? AND pr <> 0 AND (instr(error, ?) > 0 OR instr(error, ?) > 0)
+			AND NOT EXISTS (SELECT 1 FROM github_objects o WHERE o.job_id = jobs.id AND o.name = ?)))
+		ORDER BY id LIMIT ?`,
+		store.Failed, store.Canceled, store.Failed, store.CutOffPhrases[0], store.CutOffPhrases[1], store.CutOffReport, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs that left GitHub objects open: %w", err)
 	}

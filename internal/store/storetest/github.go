@@ -14,6 +14,7 @@ var githubObjectCases = []contractCase{
 	{"recording an object again closes it and never reopens it", githubObjectClosed},
 	{"objects of an unknown job or kind are refused", githubObjectRefused},
 	{"jobs that ended with objects left open are found", githubObjectsLeftOpen},
+	{"jobs cut off and not yet reported are found until reported", githubObjectsUnreported},
 }
 
 func githubObjectsInOrder(t *testing.T, s store.Store) {
@@ -137,5 +138,29 @@ func githubObjectsLeftOpen(t *testing.T, s store.Store) {
 	left, err := s.LeftOpen(ctx, 10)
 	if err != nil || len(left) != 1 || left[0].ID != ids[0] || left[0].State != store.Failed {
 		t.Errorf("LeftOpen = %+v, %v; want only the failed apply whose check run is open", left, err)
+	}
+}
+
+func githubObjectsUnreported(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	j, err := s.EnqueueJob(ctx, store.NewJob{Kind: "apply", Repo: "acme/infra", PR: 7, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimJob(ctx, "w", time.Millisecond); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if _, err := s.ExpireLeases(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.LeftOpen(ctx, 10)
+	if err != nil || len(left) != 1 || left[0].ID != j.ID {
+		t.Fatalf("LeftOpen = %+v, %v; want the pull request's job failed by its worker's end, not yet reported", left, err)
+	}
+	if err := s.RecordGitHubObject(ctx, store.GitHubObject{JobID: j.ID, Kind: store.GitHubComment, ID: 99, Name: store.CutOffReport, Closed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.LeftOpen(ctx, 10); err != nil || len(left) != 0 {
+		t.Errorf("LeftOpen after its report = %+v, %v; want none", left, err)
 	}
 }
