@@ -194,7 +194,6 @@ func (r *AbandonedReporter) ReportAbandoned(ctx context.Context, j store.Job) er
 	return errors.Join(closeErr, err)
 }
 
-
 // lastMarker is the marker of the last comment job id wrote by marker, "" for none.
 func (r *AbandonedReporter) lastMarker(ctx context.Context, id int64) string {
 	if r.Store == nil {
