@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classla/gantry/internal/store"
+	"github.com/classla/gantry/internal/testing/awsfake"
 	"github.com/classla/gantry/internal/testing/githubfake"
 	"github.com/classla/gantry/internal/testing/s3fake"
 	"github.com/classla/gantry/internal/testing/sandboxtest"
@@ -27,8 +28,18 @@ func TestAServerKilledAtRandomMomentsLeavesNothingInProgress(t *testing.T) {
 	}
 	seed := uint64(time.Now().UnixNano())
 	dataDir := sandboxtest.Reachable(t, t.TempDir())
-	rs := startServers(t, 1, seed, dataDir, func(s3 *s3fake.Server, flavor string) string {
-		return multiProjectConfig(s3, flavor, projects...)
+	// The first pull request also changes the backend, deployed after p0's apply.
+	_, ecr, ecs, base := backendWorld(t)
+	sts := awsfake.NewSTS(t)
+	sts.AllowRole(deployRole, webToken)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	writeFile(t, tokenFile, webToken)
+	rs := startServers(t, 1, seed, dataDir, map[string]string{
+		"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ENDPOINT_URL_STS": sts.URL(),
+		"AWS_ENDPOINT_URL_ECR": ecr.URL(), "AWS_ENDPOINT_URL_ECS": ecs.URL(),
+		"GANTRY_BUILDER": "oci", "GANTRY_ECS_POLL_INTERVAL": "300ms",
+	}, func(s3 *s3fake.Server, flavor string) string {
+		return multiProjectConfig(s3, flavor, projects...) + strings.Replace(backendService(base), "after: [production]", "after: [p0]", 1)
 	})
 	applyLog := filepath.Join(sandboxtest.Shared(t), "applies.log")
 	restart := func() {
@@ -44,9 +55,16 @@ func TestAServerKilledAtRandomMomentsLeavesNothingInProgress(t *testing.T) {
 	for i, p := range projects {
 		file := "terraform/" + p + "/main.tf"
 		head, merged := sha40("a", i), sha40("b", i)
-		rs.gh.SetTarball(e2eRepo, head, map[string]string{file: serialApply(head, applyLog)})
-		rs.gh.SetTarball(e2eRepo, merged, map[string]string{file: serialApply(merged, applyLog)})
-		pulls = append(pulls, pull{githubfake.PR{Number: 300 + i, User: "alice", HeadSHA: head, Files: []string{file}}, file, merged})
+		files := []string{file}
+		headFiles := map[string]string{file: serialApply(head, applyLog)}
+		mergedFiles := map[string]string{file: serialApply(merged, applyLog)}
+		if i == 0 {
+			files = append(files, "backend/server.js")
+			headFiles["backend/server.js"], mergedFiles["backend/server.js"] = "console.log(1)\n", "console.log(1)\n"
+		}
+		rs.gh.SetTarball(e2eRepo, head, headFiles)
+		rs.gh.SetTarball(e2eRepo, merged, mergedFiles)
+		pulls = append(pulls, pull{githubfake.PR{Number: 300 + i, User: "alice", HeadSHA: head, Files: files}, file, merged})
 	}
 	for _, p := range pulls {
 		rs.pullRequest("opened", p.pr, 0)
@@ -81,12 +99,18 @@ func TestAServerKilledAtRandomMomentsLeavesNothingInProgress(t *testing.T) {
 			t.Errorf("%s was applied %d times without being asked again", shortSHA(sha), n)
 		}
 	}
-	// An apply cut off waits for /apply; once asked, every merge is applied.
-	for i, p := range pulls {
-		if applies(t, applyLog, "end")[p.merged] == 0 {
-			rs.comment(p.pr.Number, "/apply -p "+projects[i], 0)
-			rs.waitIdle(3 * time.Minute)
+	// An apply cut off waits for /apply; once asked, every merge is applied. The first round is
+	// cut off again, while the applies and the backend's deployment after p0 run.
+	for round := range 3 {
+		for i, p := range pulls {
+			if applies(t, applyLog, "end")[p.merged] == 0 {
+				rs.comment(p.pr.Number, "/apply -p "+projects[i], 0)
+			}
 		}
+		if round == 0 {
+			restart()
+		}
+		rs.waitIdle(3 * time.Minute)
 	}
 	done := applies(t, applyLog, "end")
 	for _, p := range pulls {
@@ -100,7 +124,11 @@ func TestAServerKilledAtRandomMomentsLeavesNothingInProgress(t *testing.T) {
 			t.Errorf("check run %s at %s is left %s", cr.Name, shortSHA(cr.HeadSHA), cr.Status)
 		}
 	}
+	backend := 0
 	for _, d := range rs.gh.Deployments(e2eRepo) {
+		if d.Environment == "backend" {
+			backend++
+		}
 		last := ""
 		for _, s := range rs.gh.DeploymentStatuses(d.ID) {
 			last = s.State
@@ -139,7 +167,10 @@ func TestAServerKilledAtRandomMomentsLeavesNothingInProgress(t *testing.T) {
 			t.Errorf("job %d (%s), cut off, was reported %d times (%d comments show it) on #%d, want once", j.ID, j.Kind, recorded, shown, j.PR)
 		}
 	}
-	t.Logf("%d servers killed; %d jobs cut off; applies started %v", 2*kills, len(jobs), started)
+	if backend == 0 {
+		t.Error("the backend was never deployed: the test did not reach a deployment")
+	}
+	t.Logf("%d servers killed; %d jobs cut off; %d backend deployments; applies started %v", 2*kills+1, len(jobs), backend, started)
 }
 
 // planShown reports whether pr's comment with marker shows a plan.

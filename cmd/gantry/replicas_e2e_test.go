@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -58,12 +59,12 @@ type replicaSet struct {
 // (given the S3 fake and Terraform's flavor).
 func startReplicas(t *testing.T, n int, seed uint64, cfg func(s3 *s3fake.Server, flavor string) string) *replicaSet {
 	t.Helper()
-	return startServers(t, n, seed, "", cfg)
+	return startServers(t, n, seed, "", nil, cfg)
 }
 
 // startServers is startReplicas on the database of dataDir's SQLite file when dataDir is not
 // empty: one server at a time, which keeps its data directory across restarts.
-func startServers(t *testing.T, n int, seed uint64, dataDir string, cfg func(s3 *s3fake.Server, flavor string) string) *replicaSet {
+func startServers(t *testing.T, n int, seed uint64, dataDir string, extra map[string]string, cfg func(s3 *s3fake.Server, flavor string) string) *replicaSet {
 	t.Helper()
 	bin := os.Getenv("GANTRY_TERRAFORM_BIN")
 	if bin == "" {
@@ -98,6 +99,7 @@ func startServers(t *testing.T, n int, seed uint64, dataDir string, cfg func(s3 
 	if dataDir != "" {
 		vars["GANTRY_DATA_DIR"] = dataDir
 	}
+	maps.Copy(vars, extra)
 	rs := &replicaSet{t: t, gh: fake, s3: s3, dbURL: dbURL, st: st, vars: vars, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b9)), seed: seed,
 		sharedDataDir: dataDir}
 	t.Cleanup(func() {
