@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ type stuckTerraform struct {
 	applying chan struct{}
 	release  chan struct{}
 	panics   bool
+	timesOut bool
 	once     sync.Once
 }
 
@@ -31,16 +33,23 @@ func (s *stuckTerraform) Apply(ctx context.Context, req terraform.ApplyRequest) 
 	if s.panics {
 		panic("terraform runner bug")
 	}
+	if s.timesOut {
+		return nil, fmt.Errorf("terraform apply did not finish within its timeout: %w", context.DeadlineExceeded)
+	}
 	<-s.release
 	return nil, ctx.Err()
 }
 
 // cutOff is a merge whose apply of production is queued, with stuck Terraform.
 func cutOff(t *testing.T, panics bool) (*world, *stuckTerraform, *flow.AbandonedReporter) {
+	return cutOffWith(t, &stuckTerraform{panics: panics})
+}
+
+func cutOffWith(t *testing.T, tf *stuckTerraform) (*world, *stuckTerraform, *flow.AbandonedReporter) {
 	t.Helper()
 	w := newWorld(t)
 	planned(t, w, "fast", "fast")
-	tf := &stuckTerraform{applying: make(chan struct{}), release: make(chan struct{}), panics: panics}
+	tf.applying, tf.release = make(chan struct{}), make(chan struct{})
 	w.deps.Terraform = tf
 	t.Cleanup(func() {
 		select {
@@ -261,5 +270,20 @@ func TestAReportCutOffItselfIsFinishedByTheNextServer(t *testing.T) {
 	}
 	if reports != 1 {
 		t.Errorf("the job was reported %d times, want once", reports)
+	}
+}
+
+// An apply whose Terraform runs out of time: the job fails, and its check run and deployment end.
+func TestAnApplyThatTimesOutEndsItsCheckRunAndDeployment(t *testing.T) {
+	t.Parallel()
+	w, _, r := cutOffWith(t, &stuckTerraform{timesOut: true})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newCutOffPool(w, r, false).Run(ctx) }()
+	conclusion, _, deployment := applyEnded(t, w)
+	stop()
+	<-done
+	if conclusion != "failure" || (deployment != "failure" && deployment != "error") {
+		t.Errorf("check run %s, deployment %s; want both ended as failed", conclusion, deployment)
 	}
 }
