@@ -98,6 +98,16 @@ func applyEnded(t *testing.T, w *world) (conclusion, summary, deployment string)
 	return
 }
 
+// endedUnderPool runs a pool until the apply's check run and deployment have ended.
+func endedUnderPool(t *testing.T, w *world, r *flow.AbandonedReporter) (conclusion, summary, deployment string) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newCutOffPool(w, r, false).Run(ctx) }()
+	defer func() { stop(); <-done }()
+	return applyEnded(t, w)
+}
+
 // A worker that dies mid-apply (its lease runs out; here: a restarted server finds the job) leaves
 // no check run in progress and no deployment in progress: the server that finds the job ends them.
 func TestAnApplyCutOffByACrashEndsItsCheckRunAndDeployment(t *testing.T) {
@@ -159,12 +169,7 @@ func TestAnApplyCutOffByACrashEndsItsCheckRunAndDeployment(t *testing.T) {
 func TestAnApplyCutOffByAPanicEndsItsCheckRunAndDeployment(t *testing.T) {
 	t.Parallel()
 	w, _, r := cutOff(t, true)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- newCutOffPool(w, r, false).Run(ctx) }()
-	conclusion, _, deployment := applyEnded(t, w)
-	stop()
-	<-done
+	conclusion, _, deployment := endedUnderPool(t, w, r)
 	if conclusion != "failure" || deployment != "error" {
 		t.Errorf("check run %s, deployment %s; want failure and error", conclusion, deployment)
 	}
@@ -277,12 +282,7 @@ func TestAReportCutOffItselfIsFinishedByTheNextServer(t *testing.T) {
 func TestAnApplyThatTimesOutEndsItsCheckRunAndDeployment(t *testing.T) {
 	t.Parallel()
 	w, _, r := cutOffWith(t, &stuckTerraform{timesOut: true})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- newCutOffPool(w, r, false).Run(ctx) }()
-	conclusion, _, deployment := applyEnded(t, w)
-	stop()
-	<-done
+	conclusion, _, deployment := endedUnderPool(t, w, r)
 	if conclusion != "failure" || (deployment != "failure" && deployment != "error") {
 		t.Errorf("check run %s, deployment %s; want both ended as failed", conclusion, deployment)
 	}
