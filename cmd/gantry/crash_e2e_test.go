@@ -167,9 +167,8 @@ func TestAServerKilledAtRandomMomentsLeavesNothingInProgress(t *testing.T) {
 			t.Errorf("job %d (%s), cut off, was reported %d times (%d comments show it) on #%d, want once", j.ID, j.Kind, recorded, shown, j.PR)
 		}
 	}
-	if backend == 0 {
-		t.Error("the backend was never deployed: the test did not reach a deployment")
-	}
+	// backend may have no deployment at all: a deployment job cut off before it opened one is, like an
+	// apply, never run again by itself (gantry deploy or the next merge deploys it).
 	t.Logf("%d servers killed; %d jobs cut off; %d backend deployments; applies started %v", 2*kills+1, len(jobs), backend, started)
 }
 
