@@ -395,6 +395,9 @@ func TestAServiceIsDeployedAndRolledBackByRunnersEndToEnd(t *testing.T) {
 	a.pullRequest("opened", pr2)
 	a.merge(pr2, merged2)
 	a.reply(12, "`backend` deployed `eeeeeee`")
+	// The deployment job ends just after its comment; a /rollback before that is refused as "in
+	// progress", rightly.
+	a.waitIdle()
 
 	// /rollback: a runner in the service's environment puts the first deployment's revision back.
 	a.comment(12, "alice", "/rollback backend")
