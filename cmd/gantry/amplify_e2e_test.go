@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/classla/gantry/internal/store"
 	"github.com/classla/gantry/internal/testing/awsfake"
@@ -21,22 +20,6 @@ const (
 const frontendService = "services:\n  - name: frontend\n    after: [production]\n    when_modified: [\"frontend/**\"]\n" +
 	"    amplify: {app_id: " + amplifyApp + ", branch: main}\n" +
 	"    aws: {role_arn: " + frontendRole + ", region: us-east-1}\n"
-
-// waitReply waits for a comment on pr containing every part.
-func waitReply(t *testing.T, e *e2e, pr int, parts ...string) string {
-	t.Helper()
-	var last []githubfake.Comment
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		last = e.gh.Comments(e2eRepo, pr)
-		for _, c := range last {
-			if contains(parts...)(c.Body) {
-				return c.Body
-			}
-		}
-	}
-	t.Fatalf("no comment on #%d with %q; comments: %+v", pr, parts, last)
-	return ""
-}
 
 // A frontend on Amplify: a merge releases the merge commit through Amplify, a release that fails
 // is reported with its step, and /rollback releases the earlier commit again.
@@ -67,7 +50,7 @@ func TestAnAmplifyFrontendIsReleasedFailsAndIsRolledBack(t *testing.T) {
 	e.pullRequest("opened", pr1)
 	e.projectComment(21, "production", contains("Plan: 1 to add"))
 	e.merge(pr1, merged1)
-	body := waitReply(t, e, 21, "`frontend` deployed `bbbbbbb`")
+	body := e.reply(21, "`frontend` deployed `bbbbbbb`")
 	if !strings.Contains(body, "Amplify job") || !strings.Contains(body, "started by gantry") {
 		t.Errorf("the report does not name the Amplify job:\n%s", body)
 	}
@@ -84,7 +67,7 @@ func TestAnAmplifyFrontendIsReleasedFailsAndIsRolledBack(t *testing.T) {
 	pr2 := githubfake.PR{Number: 22, User: "alice", HeadSHA: head2, Files: []string{"frontend/index.html"}}
 	e.pullRequest("opened", pr2)
 	e.merge(pr2, merged2)
-	body = waitReply(t, e, 22, "`frontend` deployment of `ddddddd` failed")
+	body = e.reply(22, "`frontend` deployment of `ddddddd` failed")
 	if !strings.Contains(body, "BUILD") || !strings.Contains(body, "npm run build exited 1") {
 		t.Errorf("the failure does not name the step and its reason:\n%s", body)
 	}
@@ -97,10 +80,10 @@ func TestAnAmplifyFrontendIsReleasedFailsAndIsRolledBack(t *testing.T) {
 	pr3 := githubfake.PR{Number: 23, User: "alice", HeadSHA: head3, Files: []string{"frontend/index.html"}}
 	e.pullRequest("opened", pr3)
 	e.merge(pr3, merged3)
-	waitReply(t, e, 23, "`frontend` deployed `fffffff`")
+	e.reply(23, "`frontend` deployed `fffffff`")
 	e.waitIdle()
 	e.comment(23, "alice", "/rollback frontend")
-	waitReply(t, e, 23, "`frontend` rolled back to `bbbbbbb`")
+	e.reply(23, "`frontend` rolled back to `bbbbbbb`")
 	started = amp.Started()
 	if last := started[len(started)-1]; last.JobType != "RELEASE" || last.CommitID != merged1 {
 		t.Errorf("the rollback started %+v, want a RELEASE of %s", last, merged1)

@@ -71,16 +71,6 @@ func ReadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	return ms, nil
 }
 
-// SameRelease reports whether deployments d and o left the service running the same thing: the
-// same task definition revision for ECS, the same commit for a frontend on Amplify, whose ledger
-// keeps each release job's ARN in TaskDefAfter. Rollbacks use it to skip what runs already.
-func (d Deployment) SameRelease(o Deployment) bool {
-	if strings.Contains(d.TaskDefAfter, ":amplify:") || strings.Contains(o.TaskDefAfter, ":amplify:") {
-		return d.SHA != "" && d.SHA == o.SHA
-	}
-	return d.TaskDefAfter != "" && d.TaskDefAfter == o.TaskDefAfter
-}
-
 // Check refuses a GitHubObject without a known kind, a job or GitHub's id.
 func (o GitHubObject) Check() error {
 	switch o.Kind {

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -407,4 +408,14 @@ type Installation struct {
 	Suspended bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// SameRelease reports whether deployments d and o left the service running the same thing: the
+// same task definition revision for ECS, the same commit for a frontend on Amplify, whose ledger
+// keeps each release job's ARN in TaskDefAfter. Rollbacks use it to skip what runs already.
+func (d Deployment) SameRelease(o Deployment) bool {
+	if strings.Contains(d.TaskDefAfter, ":amplify:") || strings.Contains(o.TaskDefAfter, ":amplify:") {
+		return d.SHA != "" && d.SHA == o.SHA
+	}
+	return d.TaskDefAfter != "" && d.TaskDefAfter == o.TaskDefAfter
 }
